@@ -1,0 +1,1 @@
+"""netmodels harness: the command line now; the load driver, runner and results later."""

@@ -1,0 +1,1 @@
+"""Event-loop servers: explicit dispatch (`dispatch`) and callbacks (`callbacks`)."""

@@ -1,0 +1,235 @@
+# One connection's protocol state, without its socket: the part every impl would otherwise repeat.
+#
+# Rules of this file: a connection object is fed bytes and answers, and says what comes next -
+# the next request to serve, whether to close, which timer should be running. It never reads a
+# clock or a socket: timers are data (`Timer`) that each impl arms in its own idiom, and `expire`
+# is how the impl reports that one fired. Requests are served one at a time, in arrival order
+# (`next_event` holds back the next pipelined request until the current one is answered), which
+# is what keeps pipelined responses in order in every impl.
+"""`HttpConnection` and `EchoConnection`: per-connection, sans-I/O state machines."""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+
+from ..config import ServerConfig
+from ._encode import ResponseEncoder
+from ._events import EchoData, HttpEvent, Request, Response
+from ._parsers import H11Backend, HttptoolsBackend, ParserBackend
+from .routes import TIMEOUT
+
+
+class Phase(enum.Enum):
+    """Where a connection is, for the purpose of its timeout."""
+
+    HEAD = "head"  # waiting for (the rest of) a request head: header_timeout, then 408
+    BODY = "body"  # reading a request body: body_timeout, then 408
+    IDLE = "idle"  # keep-alive, nothing outstanding: keepalive_timeout, then a quiet close
+    BUSY = "busy"  # a request is being served: no timeout of the connection's own
+    CLOSING = "closing"  # the last response is out or going: close once output is flushed
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A timer the impl should have armed. A different `token` means: cancel and re-arm."""
+
+    token: int
+    phase: Phase
+    seconds: float
+
+
+class _TimerState:
+    """Hands out a new token whenever the timer must restart (new phase or new request)."""
+
+    __slots__ = ("_token", "_key", "_timer")
+
+    def __init__(self) -> None:
+        self._token = 0
+        self._key: tuple[Phase, int] | None = None
+        self._timer: Timer | None = None
+
+    def timer(self, phase: Phase, epoch: int, seconds: float | None) -> Timer | None:
+        key = (phase, epoch)
+        if key != self._key:
+            self._key = key
+            self._token += 1
+            self._timer = None if seconds is None else Timer(self._token, phase, seconds)
+        return self._timer
+
+    def current(self, token: int) -> bool:
+        return self._timer is not None and self._timer.token == token
+
+
+class HttpConnection:
+    """HTTP/1.1 server side of one connection: bytes in, requests out, responses in, bytes out."""
+
+    def __init__(self, config: ServerConfig, encoder: ResponseEncoder) -> None:
+        backend = HttptoolsBackend if config.parser == "httptools" else H11Backend
+        self._parser: ParserBackend = backend(
+            config.max_header_bytes, config.max_body_bytes, config.receive_size
+        )
+        self._config = config
+        self._encoder = encoder
+        self._pending: deque[HttpEvent] = deque()
+        self._current: HttpEvent | None = None
+        self._served = 0
+        self._closing = False
+        self._eof = False
+        self._timers = _TimerState()
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed received bytes; b"" means the peer sent EOF (requests already complete are
+        still answered, then the connection closes)."""
+        if not data:
+            self._eof = True
+        if self._closing:
+            return
+        parser = self._parser
+        parser.feed(data)
+        if parser.events:
+            self._pending.extend(parser.events)
+            parser.events.clear()
+
+    def next_event(self) -> HttpEvent | None:
+        """The next request (or request error) to serve, or None while one is being served,
+        none is complete, or the connection is closing."""
+        if self._current is not None or self._closing or not self._pending:
+            return None
+        self._current = event = self._pending.popleft()
+        return event
+
+    def send(self, reply: Response | EchoData) -> bytes:
+        """Encode the answer to the event last returned by `next_event`."""
+        assert isinstance(reply, Response), "an HTTP connection answers with Response"
+        event, self._current = self._current, None
+        self._served += 1
+        if isinstance(event, Request):
+            keep_alive = event.keep_alive and not reply.close
+            http10 = event.http_version == "1.0"
+        else:
+            keep_alive = http10 = False
+        if not keep_alive:
+            self._closing = True
+            self._pending.clear()
+        return self._encoder.encode(reply, keep_alive, http10)
+
+    @property
+    def pending(self) -> int:
+        """Complete requests waiting behind the one being served (a pipelining queue)."""
+        return len(self._pending)
+
+    @property
+    def done(self) -> bool:
+        """True when nothing more will be sent: close once buffered output is flushed."""
+        if self._current is not None:
+            return False
+        return self._closing or (self._eof and not self._pending)
+
+    def phase(self) -> Phase:
+        """Where the connection is (see `Phase`)."""
+        if self.done:
+            return Phase.CLOSING
+        if self._current is not None or self._pending:
+            return Phase.BUSY
+        if self._parser.mid_message:
+            return Phase.BODY if self._parser.head_complete else Phase.HEAD
+        return Phase.HEAD if self._served == 0 else Phase.IDLE
+
+    def timer(self) -> Timer | None:
+        """The timer that should be running now; compare with the armed one after each step."""
+        phase = self.phase()
+        config = self._config
+        seconds = {
+            Phase.HEAD: config.header_timeout,
+            Phase.BODY: config.body_timeout,
+            Phase.IDLE: config.keepalive_timeout,
+        }.get(phase)
+        return self._timers.timer(phase, self._served, seconds)
+
+    def expire(self, token: int) -> bytes | None:
+        """Report that timer `token` fired.
+
+        Returns:
+            None if that timer is stale (ignore it); otherwise the bytes to send before closing:
+            a 408 response while a request was being received, nothing for an idle connection.
+        """
+        if not self._timers.current(token):
+            return None
+        phase = self.phase()
+        self._closing = True
+        self._pending.clear()
+        if phase is Phase.IDLE:
+            return b""
+        return self._encoder.encode(TIMEOUT, keep_alive=False)
+
+
+class EchoConnection:
+    """RFC 862 echo over TCP: every byte back, unchanged and in order, until the peer's EOF."""
+
+    def __init__(self, config: ServerConfig, encoder: ResponseEncoder | None = None) -> None:
+        self._config = config
+        self._pending: deque[bytes] = deque()
+        self._received = 0
+        self._eof = False
+        self._closing = False
+        self._timers = _TimerState()
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed received bytes; b"" means EOF: what was received is still echoed, then close."""
+        if not data:
+            self._eof = True
+        elif not self._closing:
+            self._pending.append(data)
+            self._received += 1
+
+    def next_event(self) -> EchoData | None:
+        """All bytes received and not yet echoed, or None."""
+        if not self._pending:
+            return None
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        return EchoData(data)
+
+    def send(self, reply: Response | EchoData) -> bytes:
+        """The bytes that echo `reply`."""
+        assert isinstance(reply, EchoData), "an echo connection answers with EchoData"
+        return reply.data
+
+    @property
+    def pending(self) -> int:
+        """Received chunks not yet echoed."""
+        return len(self._pending)
+
+    @property
+    def done(self) -> bool:
+        """True after EOF (or a timeout) once everything received has been echoed."""
+        return (self._eof or self._closing) and not self._pending
+
+    def phase(self) -> Phase:
+        """IDLE while open (the idle timeout applies), CLOSING when done."""
+        return Phase.CLOSING if self.done else Phase.IDLE
+
+    def timer(self) -> Timer | None:
+        """The idle timer, restarted by every receive."""
+        seconds = None if self.done else self._config.keepalive_timeout
+        return self._timers.timer(self.phase(), self._received, seconds)
+
+    def expire(self, token: int) -> bytes | None:
+        """An idle timeout: close quietly (None if the timer was stale)."""
+        if not self._timers.current(token):
+            return None
+        self._closing = True
+        self._pending.clear()
+        return b""
+
+
+Connection = HttpConnection | EchoConnection
+
+
+def new_connection(config: ServerConfig, encoder: ResponseEncoder) -> Connection:
+    """A fresh connection state machine for `config.protocol`."""
+    if config.protocol == "echo":
+        return EchoConnection(config, encoder)
+    return HttpConnection(config, encoder)

@@ -1,0 +1,304 @@
+# The two HTTP/1.1 request parser backends: llhttp (through httptools) and h11.
+#
+# Rules of this file: a backend only turns bytes into request heads, bodies and message ends.
+# Every decision about limits, framing and keep-alive goes through `_rules.check_head`, and every
+# backend failure becomes a `RequestError`, after which the backend is dead and ignores input.
+# Each backend bounds what it buffers: a head is capped at `max_header_bytes + receive_size` raw
+# bytes (whitespace padding included), a body at `max_body_bytes`.
+"""Parser backends behind `HttpParser`: bytes in, `Request`/`RequestError` events out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import h11
+import httptools
+
+from ._errors import ProtocolError
+from ._events import Headers, HttpEvent, Request, RequestError
+from ._rules import check_head
+
+
+def make_request(
+    method: str, target: str, headers: Headers, body: bytes, version: str, keep_alive: bool
+) -> Request:
+    """Build a `Request`, splitting the target into path and query."""
+    path, _, query = target.partition("?")
+    if not path.startswith("/"):
+        # absolute-form ("http://host/path"): the path starts at the third slash
+        scheme_end = path.find("//")
+        slash = path.find("/", scheme_end + 2) if scheme_end >= 0 else -1
+        path = path[slash:] if slash >= 0 else "/"
+    return Request(method, target, headers, body, version, keep_alive, path, query)
+
+
+class ParserBackend(Protocol):
+    """What `HttpParser` needs of a backend."""
+
+    events: list[HttpEvent]
+
+    def feed(self, data: bytes) -> None:
+        """Parse `data` (b"" is end of input), appending complete events to `events`."""
+
+    @property
+    def mid_message(self) -> bool:
+        """True while a request has started but is not complete."""
+
+    @property
+    def head_complete(self) -> bool:
+        """True while the current request's head is parsed and its body is being read."""
+
+
+class _Limits:
+    __slots__ = ("max_header_bytes", "max_body_bytes", "raw_head_cap")
+
+    def __init__(self, max_header_bytes: int, max_body_bytes: int, receive_size: int) -> None:
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+        # One receive of slack: a head may start late in one recv() and end early in another.
+        self.raw_head_cap = max_header_bytes + receive_size
+
+
+class _Stop(Exception):
+    """Raised inside an llhttp callback to stop parsing the rest of the buffer."""
+
+
+class HttptoolsBackend:
+    """llhttp, the C parser of Node.js, driven through httptools' callbacks."""
+
+    def __init__(self, max_header_bytes: int, max_body_bytes: int, receive_size: int) -> None:
+        self._limits = _Limits(max_header_bytes, max_body_bytes, receive_size)
+        self._parser = httptools.HttpRequestParser(self)
+        self.events: list[HttpEvent] = []
+        self._dead = False
+        self._error: ProtocolError | None = None
+        self._in_message = False
+        self._head_complete = False
+        self._raw_head = 0
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._keep_alive = True
+        self._method = ""
+        self._version = ""
+
+    @property
+    def mid_message(self) -> bool:
+        return self._in_message
+
+    @property
+    def head_complete(self) -> bool:
+        return self._head_complete
+
+    # --- llhttp callbacks -------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._in_message = True
+        self._head_complete = False
+        self._raw_head = 0
+        self._url = b""
+        self._headers = []
+        self._header_bytes = 0
+        self._body = []
+        self._body_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self._limits.max_header_bytes:
+            self._fail(ProtocolError(431, "request header fields too large"))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name.lower(), value))
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > self._limits.max_header_bytes:
+            self._fail(ProtocolError(431, "request header fields too large"))
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        self._method = parser.get_method().decode("ascii")
+        self._version = parser.get_http_version()
+        try:
+            target = self._url.decode("ascii")
+        except UnicodeDecodeError:
+            self._fail(ProtocolError(400, "bad request target"))
+        try:
+            framing = check_head(
+                self._method,
+                target,
+                self._version,
+                tuple(self._headers),
+                max_header_bytes=self._limits.max_header_bytes,
+                max_body_bytes=self._limits.max_body_bytes,
+            )
+        except ProtocolError as exc:
+            self._fail(exc)
+        # An Upgrade or CONNECT request is answered as an ordinary one, then the connection ends:
+        # netmodels speaks no other protocol on it.
+        self._keep_alive = framing.keep_alive and not parser.should_upgrade()
+        self._head_complete = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self._limits.max_body_bytes:
+            self._fail(ProtocolError(413, "request body too large"))
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.events.append(
+            make_request(
+                self._method,
+                self._url.decode("ascii"),
+                tuple(self._headers),
+                b"".join(self._body),
+                self._version,
+                self._keep_alive,
+            )
+        )
+        self._in_message = False
+        self._head_complete = False
+        self._body = []
+        if not self._keep_alive:
+            self._dead = True
+            raise _Stop
+
+    def _fail(self, error: ProtocolError) -> None:
+        self._error = error
+        raise error
+
+    # --- input ------------------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        if self._dead:
+            return
+        if not data:
+            # End of input: a request cut short is simply abandoned with the connection.
+            self._dead = True
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._dead = True
+            return
+        except httptools.HttpParserError as exc:
+            if self._dead:  # _Stop after a final request: the rest of the buffer is ignored
+                return
+            error = self._error or _classify_llhttp(exc)
+            self.events.append(RequestError(error.status, error.reason))
+            self._dead = True
+            return
+        if self._in_message and not self._head_complete:
+            self._raw_head += len(data)
+            if self._raw_head > self._limits.raw_head_cap:
+                self.events.append(RequestError(431, "request header fields too large"))
+                self._dead = True
+
+
+def _classify_llhttp(exc: Exception) -> ProtocolError:
+    reason = str(exc) or "malformed request"
+    return ProtocolError(400, f"malformed request: {reason}")
+
+
+class H11Backend:
+    """h11, the pure-Python sans-I/O HTTP/1.1 implementation: the readable, slow baseline."""
+
+    def __init__(self, max_header_bytes: int, max_body_bytes: int, receive_size: int) -> None:
+        self._limits = _Limits(max_header_bytes, max_body_bytes, receive_size)
+        self._conn = self._new_connection()
+        self.events: list[HttpEvent] = []
+        self._dead = False
+        self._head: h11.Request | None = None
+        self._keep_alive = True
+        self._body: list[bytes] = []
+        self._body_size = 0
+
+    def _new_connection(self) -> h11.Connection:
+        return h11.Connection(h11.SERVER, max_incomplete_event_size=self._limits.raw_head_cap)
+
+    @property
+    def mid_message(self) -> bool:
+        return self._head is not None or bool(self._conn.trailing_data[0])
+
+    @property
+    def head_complete(self) -> bool:
+        return self._head is not None
+
+    def feed(self, data: bytes) -> None:
+        if self._dead:
+            return
+        if not data:
+            self._dead = True  # as in llhttp: a request cut short is abandoned with the connection
+            return
+        self._conn.receive_data(data)
+        try:
+            self._drain()
+        except ProtocolError as exc:
+            self.events.append(RequestError(exc.status, exc.reason))
+            self._dead = True
+        except h11.RemoteProtocolError as exc:
+            self.events.append(RequestError(exc.error_status_hint, f"malformed request: {exc}"))
+            self._dead = True
+
+    def _drain(self) -> None:
+        limits = self._limits
+        while not self._dead:
+            event = self._conn.next_event()
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            if isinstance(event, h11.Request):
+                self._start(event)
+            elif isinstance(event, h11.Data):
+                self._body_size += len(event.data)
+                if self._body_size > limits.max_body_bytes:
+                    raise ProtocolError(413, "request body too large")
+                self._body.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                self._finish()
+            else:  # ConnectionClosed: a request cut short is abandoned with the connection
+                self._dead = True
+
+    def _start(self, event: h11.Request) -> None:
+        try:
+            method = event.method.decode("ascii")
+            target = event.target.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(400, "bad request target") from exc
+        headers = tuple((bytes(n), bytes(v)) for n, v in event.headers)
+        framing = check_head(
+            method,
+            target,
+            event.http_version.decode("ascii"),
+            headers,
+            max_header_bytes=self._limits.max_header_bytes,
+            max_body_bytes=self._limits.max_body_bytes,
+        )
+        self._head = event
+        self._keep_alive = framing.keep_alive
+        self._body = []
+        self._body_size = 0
+
+    def _finish(self) -> None:
+        head = self._head
+        assert head is not None
+        headers = tuple((bytes(n), bytes(v)) for n, v in head.headers)
+        keep_alive = self._keep_alive and b"upgrade" not in {n for n, _ in headers}
+        self.events.append(
+            make_request(
+                head.method.decode("ascii"),
+                head.target.decode("ascii"),
+                headers,
+                b"".join(self._body),
+                head.http_version.decode("ascii"),
+                keep_alive and head.method != b"CONNECT",
+            )
+        )
+        self._head = None
+        if not keep_alive:
+            self._dead = True
+            return
+        # h11 keeps a connection only by its own rules (it never keeps HTTP/1.0 alive, and waits
+        # for our response before parsing on). The shared rules decide here, so the next request
+        # is parsed by a fresh h11 connection fed whatever bytes were left over.
+        leftover, _closed = self._conn.trailing_data
+        self._conn = self._new_connection()
+        if leftover:
+            self._conn.receive_data(leftover)
