@@ -17,6 +17,7 @@ Parser = Literal["httptools", "h11"]
 Offload = Literal["none", "thread", "process"]
 Loop = Literal["uvloop", "asyncio"]
 Selector = Literal["epoll", "poll", "select"]
+Overflow = Literal["block", "drop"]
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -61,6 +62,10 @@ class ServerConfig:
     keepalive_timeout: float = field(
         default=15.0, metadata={"help": "seconds an idle keep-alive connection stays open"}
     )
+    send_timeout: float = field(
+        default=30.0,
+        metadata={"help": "seconds a blocked send may make no progress before the close (threads)"},
+    )
     linger_timeout: float = field(
         default=2.0,
         metadata={"help": "seconds to drain input after a final response, before closing"},
@@ -78,6 +83,35 @@ class ServerConfig:
         default=0,
         metadata={"help": "requests in flight server-wide before 503 (0 = unlimited)"},
     )
+    max_waiters: int = field(
+        default=0,
+        metadata={
+            "help": "requests that may queue for a --max-inflight slot before 503 (function)"
+        },
+    )
+    timeout_ms: int = field(
+        default=0,
+        metadata={"help": "milliseconds a request may take before 504 (0 = no timeout; function)"},
+    )
+    upstream: str | None = field(
+        default=None,
+        metadata={"help": "HOST:PORT to proxy every request to (function; unset = serve routes)"},
+    )
+    actor_threads: int = field(
+        default=1, metadata={"help": "dispatcher threads that run actors (actor)"}
+    )
+    actor_throughput: int = field(
+        default=5,
+        metadata={"help": "messages an actor handles per turn before yielding its thread (actor)"},
+    )
+    mailbox_capacity: int = field(
+        default=1000,
+        metadata={"help": "messages a mailbox holds with --backpressure on (actor)"},
+    )
+    mailbox_overflow: Overflow = field(
+        default="block",
+        metadata={"help": "a full mailbox makes the sender wait (block) or drops (actor)"},
+    )
     loop: Loop = field(default="uvloop", metadata={"help": "asyncio event loop implementation"})
     selector: Selector = field(default="epoll", metadata={"help": "selector of the eventloop impl"})
     admin_host: str = field(default="127.0.0.1", metadata={"help": "address of /metrics"})
@@ -91,35 +125,44 @@ class ServerConfig:
             raise ValueError("; ".join(problems))
 
     def _problems(self) -> list[str]:
-        out = []
-        for name in (
+        at_least_one = (
             "backlog",
             "receive_size",
             "write_high_water",
             "max_connections",
             "max_header_bytes",
             "workers",
-        ):
-            if getattr(self, name) < 1:
-                out.append(f"{name} must be >= 1")
-        for name in ("max_body_bytes", "write_low_water", "max_inflight"):
-            if getattr(self, name) < 0:
-                out.append(f"{name} must be >= 0")
-        for name in (
+            "actor_threads",
+            "actor_throughput",
+            "mailbox_capacity",
+        )
+        out = [f"{name} must be >= 1" for name in at_least_one if getattr(self, name) < 1]
+        non_negative = (
+            "max_body_bytes",
+            "write_low_water",
+            "max_inflight",
+            "max_waiters",
+            "timeout_ms",
+        )
+        out.extend(f"{name} must be >= 0" for name in non_negative if getattr(self, name) < 0)
+        durations = (
             "header_timeout",
             "body_timeout",
             "keepalive_timeout",
             "linger_timeout",
             "grace",
-        ):
-            if not getattr(self, name) > 0:
-                out.append(f"{name} must be > 0")
+        )
+        out.extend(f"{name} must be > 0" for name in durations if not getattr(self, name) > 0)
         if self.write_low_water > self.write_high_water:
             out.append("write_low_water must not exceed write_high_water")
         if not 0 <= self.port <= 65535:
             out.append("port must be in 0..65535")
         if self.admin_port is not None and not 0 <= self.admin_port <= 65535:
             out.append("admin_port must be in 0..65535")
+        if self.upstream is not None:
+            host, sep, port = self.upstream.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+                out.append("upstream must be HOST:PORT")
         return out
 
     def replace(self, **changes: object) -> ServerConfig:

@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
 from .config import ServerConfig
 from .protocol.work import iterations_for, spin
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C in a terminal signals the whole process group; the server shuts its pool down in
+    # order, so the workers must not die first with a KeyboardInterrupt traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def make_pool(config: ServerConfig) -> Executor | None:
@@ -25,6 +32,6 @@ def make_pool(config: ServerConfig) -> Executor | None:
         pool = ThreadPoolExecutor(config.workers, thread_name_prefix="offload")
     else:
         ctx = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(config.workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(config.workers, mp_context=ctx, initializer=_ignore_sigint)
     wait([pool.submit(spin, 1) for _ in range(config.workers)])
     return pool

@@ -79,6 +79,20 @@ IMPLS: dict[str, ImplSpec] = {
             "a thread per connection with blocking sockets (the baseline)",
             buffers_output=False,
         ),
+        ImplSpec(
+            "actor",
+            "impls.actor.server:serve",
+            "actors",
+            "actors with mailboxes and become; a receiving and a sending thread (Akka IO style)",
+            variants=({"actor_threads": "2"},),
+        ),
+        ImplSpec(
+            "function",
+            "impls.function.server:serve",
+            "function",
+            "Services and Filters composed with and_then, on asyncio (Finagle style)",
+            variants=({"loop": "asyncio"},),
+        ),
     )
 }
 

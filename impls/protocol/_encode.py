@@ -8,12 +8,33 @@
 from __future__ import annotations
 
 import time
-from email.utils import formatdate
 from http import HTTPStatus
 
 from ._events import Response
 
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("ascii") for s in HTTPStatus}
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(seconds: int) -> bytes:
+    """IMF-fixdate (RFC 9110 section 5.6.7), e.g. b"Sun, 06 Nov 1994 08:49:37 GMT".
+
+    Written out here rather than taken from email.utils, which imports socket: this layer is
+    sans-I/O down to its imports.
+    """
+    t = time.gmtime(seconds)
+    return b"%s, %02d %s %04d %02d:%02d:%02d GMT" % (
+        _DAYS[t.tm_wday].encode(),
+        t.tm_mday,
+        _MONTHS[t.tm_mon - 1].encode(),
+        t.tm_year,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+    )
 
 
 def _status_line(status: int) -> bytes:
@@ -36,8 +57,9 @@ class ResponseEncoder:
     def _date_line(self) -> bytes:
         now = int(time.time())
         if now != self._date_second:
+            # _date before _date_second: threads sharing one encoder never see a stale pair
+            self._date = b"date: " + http_date(now) + b"\r\n"
             self._date_second = now
-            self._date = b"date: " + formatdate(now, usegmt=True).encode("ascii") + b"\r\n"
         return self._date
 
     def encode(self, response: Response, keep_alive: bool, http10: bool = False) -> bytes:

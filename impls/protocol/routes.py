@@ -117,11 +117,15 @@ ROUTES: dict[str, Route] = {
 
 
 def handle(request: Request) -> Action:
-    """Route one request: 404 for an unknown path, 405 with `Allow` for a wrong method."""
+    """Route one request: 404 for an unknown path, 405 with `Allow` for a wrong method.
+
+    HEAD is answered wherever GET is (RFC 9110 section 9.1); the connection drops the content.
+    """
     route = ROUTES.get(request.path)
     if route is None:
         return text(404, "not found")
-    if request.method != route.method:
+    method = request.method
+    if method != route.method and (method != "HEAD" or route.method != "GET"):
         allow = route.method.encode("ascii")
         return Response(405, (*_TEXT, (b"allow", allow)), b"method not allowed")
     return route.handler(request)

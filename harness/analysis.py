@@ -1,0 +1,67 @@
+# Analysis: DataFrames in, DataFrames out. Fifth stage of the pipeline (profile -> runner ->
+# driver -> results -> analysis); it reads runs only through `harness.results.load` and never
+# touches a process, a socket or a file of its own.
+"""Summaries of a run's trials (medians over repetitions) and merged latency histograms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd  # type: ignore[import-untyped]
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+from harness.driver import histogram
+
+CELL_COLUMNS = [
+    "role",
+    "impl",
+    "options",
+    "protocol",
+    "workload",
+    "mode",
+    "connections",
+    "pipeline",
+    "payload",
+    "rate_fraction",
+    "driver",
+]
+"""What identifies a cell across repetitions (the resolved open-loop `rate` may differ by a
+little between sessions of a resumed run, its fraction does not)."""
+
+
+def summary(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell: repetitions, medians of throughput, latency and server CPU per request,
+    and the union of the flags of its trials.
+
+    Args:
+        trials: `harness.results.load(path)`.
+    """
+    if trials.empty:
+        return pd.DataFrame(columns=[*CELL_COLUMNS, "repetitions", "rps", "p50_us", "p99_us"])
+    keyed = trials.assign(**{c: trials[c].fillna(-1) for c in ("rate_fraction",)})
+    grouped = keyed.groupby(CELL_COLUMNS, dropna=False, sort=False)
+    out = grouped.agg(
+        repetitions=("trial_id", "count"),
+        rate=("rate", "median"),
+        rps=("rps", "median"),
+        p50_us=("p50_us", "median"),
+        p99_us=("p99_us", "median"),
+        max_us=("max_us", "max"),
+        server_cpu_us_per_req=("server_cpu_us_per_req", "median"),
+        errors=("errors", "sum"),
+        flags=(
+            "flags",
+            lambda f: ";".join(sorted({x for v in f.dropna() for x in v.split(";") if x})),
+        ),
+    ).reset_index()
+    out["rate_fraction"] = out["rate_fraction"].where(out["rate_fraction"] >= 0)
+    return out
+
+
+def merged_histogram(run: str | Path, trial_ids: list[str]) -> HdrHistogram:
+    """The latency histogram of several trials together (e.g. all repetitions of a cell)."""
+    root = Path(run)
+    return histogram.merge(
+        histogram.decode((root / "histograms" / f"{trial_id}.hdr").read_text().strip())
+        for trial_id in trial_ids
+    )

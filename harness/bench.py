@@ -1,0 +1,110 @@
+# `netmodels bench`: one cell, one trial, one run directory, and a summary a person can read.
+"""The `bench` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness import console
+from harness.profile import Cell, Workload
+from harness.results import RunDirectory, TrialRecord
+from harness.results import manifest as manifest_io
+from harness.trial import Setup, run_trial
+
+
+def cell_from_args(args: argparse.Namespace) -> Cell:
+    """The cell `netmodels bench` measures.
+
+    Raises:
+        ValueError: an inconsistent combination (open mode without --rate, ...).
+    """
+    if args.mode == "open" and args.rate is None:
+        raise ValueError("--mode open needs --rate")
+    options = []
+    for text in args.server_opt:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise ValueError(f"--server-opt {text!r}: expected NAME=VALUE")
+        options.append((name.strip().replace("-", "_"), value.strip()))
+    workload = args.workload or ("stream" if args.protocol == "echo" else "ping")
+    payload = args.payload if args.payload is not None else (64 if args.protocol == "echo" else 0)
+    return Cell(
+        impl=args.impl,
+        options=tuple(sorted(options)),
+        protocol=args.protocol,
+        workload=Workload.parse(workload),
+        mode=args.mode,
+        connections=args.connections,
+        pipeline=args.pipeline,
+        payload=payload,
+        rate=args.rate,
+        arrivals=args.arrivals,
+        duration=args.duration,
+        warmup=args.warmup,
+    )
+
+
+def run(args: argparse.Namespace, setup: Setup, argv: list[str]) -> int:
+    """Run `netmodels bench`; returns the exit status."""
+    cell = cell_from_args(args)
+    meta = manifest_io.collect(
+        ["netmodels", *argv], setup.describe(), {"name": "bench", "cell": cell.label}
+    )
+    run_dir = RunDirectory.create(meta, Path(args.out) if args.out else None)
+    trial_id = "0001"
+    planned = console.planned_seconds(cell.warmup, cell.duration)
+    try:
+        with (
+            console.SweepProgress("bench", planned, 1) as progress,
+            progress.trial(cell.label, planned),
+        ):
+            outcome = run_trial(trial_id, cell, 1, setup, run_dir.histogram_path(trial_id))
+        run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+    except KeyboardInterrupt:
+        run_dir.finish(complete=False, interrupted="interrupted")
+        console.err.print(f"interrupted; nothing measured was kept. run: {run_dir.path}")
+        return 130
+    run_dir.finish(complete=True)
+    print_summary(cell, outcome.record, setup)
+    print(f"results: {run_dir.path}")
+    return 1 if "failed" in outcome.record.flag_list else 0
+
+
+def print_summary(cell: Cell, record: TrialRecord, setup: Setup) -> None:
+    """A human summary of one trial on stdout."""
+    w = sys.stdout.write
+    w(f"{cell.label}\n")
+    if "failed" in record.flag_list:
+        w(f"  FAILED: {record.error_kinds}\n")
+        return
+    target = str(setup.target) if setup.target else f"CPU {record.server_cpus or 'any'}"
+    w(
+        f"  setup     server {target}; {record.driver_procs} driver process(es) on CPU "
+        f"{record.driver_cpus or 'any'}; {record.duration_s:g} s after {record.warmup_s:g} s "
+        "warm-up\n"
+    )
+    w(
+        f"  requests  {record.requests:,} ({record.rps:,.0f}/s, {record.mb_s or 0:.2f} MB/s), "
+        f"errors {record.errors:,}{' ' + record.error_kinds if record.errors else ''}\n"
+    )
+    w(
+        f"  latency   p50 {console.ms(record.p50_us)}  p90 {console.ms(record.p90_us)}  "
+        f"p99 {console.ms(record.p99_us)}  p99.9 {console.ms(record.p999_us)}  "
+        f"p99.99 {console.ms(record.p9999_us)}  max {console.ms(record.max_us)}\n"
+    )
+    if record.slip_p99_us is not None:
+        w(
+            f"  schedule  achieved {record.achieved_rate or 0:.1%} of {record.rate:,.0f}/s, "
+            f"send slip p99 {console.ms(record.slip_p99_us)}\n"
+        )
+    if record.server_cpu_us_per_req is not None:
+        w(
+            f"  server    {record.server_cpu_us_per_req:.1f} us CPU/request "
+            f"({record.server_cpu_util or 0:.0%} of a core), RSS peak "
+            f"{(record.server_rss_peak_kib or 0) / 1024:.1f} MiB, "
+            f"{record.server_threads_peak} threads, {record.server_fds_peak} fds\n"
+        )
+    w(f"  driver    busiest process {record.driver_cpu or 0:.0%} CPU\n")
+    w(f"  flags     {record.flags or 'none'}\n")

@@ -1,0 +1,124 @@
+# One driver process's tallies of one run. The clients' hot path only appends an integer to a
+# list or bumps a counter here; `flush` (once a second, off the per-response path) moves latencies
+# into HDR histograms.
+#
+# Rules of this file: requests are attributed to the one-second window of the moment they were
+# *meant* to be sent (the send time in closed mode, the scheduled time in open mode), so a
+# window's latencies are those of the requests it issued - the view that shows a stall where it
+# happened. Slot 0 is warm-up (counted, then discarded); slot w + 1 is measured window w.
+"""`Tally`: per-window latencies, counts, errors, bytes and CPU of one driver process."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+from . import histogram
+
+WINDOW_NS = 1_000_000_000
+"""Length of a time-series window: one second."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowReport:
+    """One second of one driver process, as sent to the parent."""
+
+    index: int
+    sent: int
+    ok: int
+    errors: int
+    bytes_in: int
+    cpu_s: float
+    wall_s: float
+    latency: str  # encoded HDR histogram (microseconds)
+    slip_max_us: float
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of one process. `measure_ns` is the CLOCK_MONOTONIC start of measurement."""
+
+    measure_ns: int
+    duration_ns: int
+    windows: int = 0
+    latencies: list[list[int]] = field(default_factory=list)
+    slips: list[list[int]] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    ok: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    warmup_errors: Counter[str] = field(default_factory=Counter)
+    bytes_in: int = 0
+    scheduled: int = 0  # open mode: intended send times in the measurement window
+    pipelined_sends: int = 0
+    reconnects: int = 0
+    histograms: list[HdrHistogram | None] = field(default_factory=list)
+    slip_histogram: HdrHistogram = field(default_factory=histogram.new)
+    slip_max: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.windows = max(1, math.ceil(self.duration_ns / WINDOW_NS))
+        slots = self.windows + 1
+        self.latencies = [[] for _ in range(slots)]
+        self.slips = [[] for _ in range(slots)]
+        self.sent = [0] * slots
+        self.ok = [0] * slots
+        self.failed = [0] * slots
+        self.histograms = [None] * slots
+        self.slip_max = [0] * slots
+
+    def slot(self, t_ns: int) -> int:
+        """The slot of a request meant to be sent at `t_ns`: 0 = warm-up, w + 1 = window w."""
+        if t_ns < self.measure_ns:
+            return 0
+        return min(self.windows, (t_ns - self.measure_ns) // WINDOW_NS + 1)
+
+    def fail(self, slot: int, kind: str, count: int = 1) -> None:
+        """Count `count` failed requests of `slot` (a wrong answer, a lost connection...)."""
+        self.failed[slot] += count
+        (self.errors if slot else self.warmup_errors)[kind] += count
+
+    def flush(self) -> None:
+        """Move the latencies appended so far into the windows' histograms."""
+        for slot in range(len(self.latencies)):
+            values = self.latencies[slot]
+            if values:
+                self.ok[slot] += len(values)
+                if slot:  # warm-up latencies are only counted
+                    window = self.histograms[slot]
+                    if window is None:
+                        window = self.histograms[slot] = histogram.new()
+                    histogram.record_ns(window, values)
+                self.latencies[slot] = []
+            slips = self.slips[slot]
+            if slips:
+                if slot:
+                    histogram.record_ns(self.slip_histogram, slips)
+                self.slip_max[slot] = max(self.slip_max[slot], *slips)
+                self.slips[slot] = []
+
+    def report(
+        self, cpu_s: list[float], wall_s: list[float], bytes_in: list[int]
+    ) -> list[WindowReport]:
+        """The measured windows (after a final `flush`), with their CPU, wall time and bytes."""
+        reports = []
+        for w in range(self.windows):
+            slot = w + 1
+            latency = self.histograms[slot] or histogram.new()
+            reports.append(
+                WindowReport(
+                    index=w,
+                    sent=self.sent[slot],
+                    ok=self.ok[slot],
+                    errors=self.failed[slot],
+                    bytes_in=bytes_in[w] if w < len(bytes_in) else 0,
+                    cpu_s=cpu_s[w] if w < len(cpu_s) else 0.0,
+                    wall_s=wall_s[w] if w < len(wall_s) else 0.0,
+                    latency=histogram.encode(latency),
+                    slip_max_us=self.slip_max[slot] / 1000,
+                )
+            )
+        return reports

@@ -1,0 +1,104 @@
+# The options of the harness commands, kept apart from the commands themselves so that building
+# the `netmodels` parser imports nothing heavy: `netmodels serve` (started once per trial) must
+# not pay for numpy, pandas and rich.
+"""argparse options of `bench`, `sweep` and `calibrate`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_bench_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels bench` (setup options are added by the CLI)."""
+    parser.add_argument("--impl", default="eventloop", help="registered impl (default: eventloop)")
+    parser.add_argument(
+        "--server-opt",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a `netmodels serve` option for the server, e.g. loop=asyncio (repeatable)",
+    )
+    parser.add_argument("--protocol", choices=["http", "echo"], default="http")
+    parser.add_argument(
+        "--workload",
+        default=None,
+        help="ping | echo | bytes | delay:MS | work:MS, or a mix like ping@95+work:1@5 "
+        "(default: ping; `stream` for --protocol echo)",
+    )
+    parser.add_argument("--mode", choices=["closed", "open"], default="closed")
+    parser.add_argument("--connections", "-c", type=int, default=64)
+    parser.add_argument(
+        "--pipeline", "-d", type=int, default=1, help="closed mode: requests outstanding per conn"
+    )
+    parser.add_argument(
+        "--payload",
+        "-s",
+        type=int,
+        default=None,
+        help="bytes of /echo bodies, /bytes answers, TCP echo messages (default: 0; echo: 64)",
+    )
+    parser.add_argument("--rate", "-r", type=float, default=None, help="open mode: requests/s")
+    parser.add_argument("--arrivals", choices=["constant", "poisson"], default="constant")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of discarded load")
+
+
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels sweep` (setup options are added by the CLI)."""
+    parser.add_argument(
+        "profile",
+        nargs="?",
+        help="a profile name in harness/profiles/ (quick, full) or a .toml path; "
+        "with --resume, defaults to the run's own profile",
+    )
+    parser.add_argument("--resume", metavar="DIR", help="finish the incomplete run in DIR")
+    parser.add_argument(
+        "--impl",
+        action="append",
+        dest="only_impls",
+        default=None,
+        metavar="NAME",
+        help="run only these impls of the profile (repeatable)",
+    )
+
+
+def add_calibrate_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels calibrate` (setup options are added by the CLI)."""
+    parser.add_argument(
+        "--impl",
+        action="append",
+        dest="impls",
+        default=None,
+        metavar="NAME",
+        help="candidate targets (default: every registered impl); the fastest is used",
+    )
+    parser.add_argument("--connections", "-c", type=int, default=64)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--repetitions", type=int, default=3, help="driver/wrk pairs")
+    parser.add_argument("--probe-duration", type=float, default=2.0, help="seconds per probe")
+
+
+def add_setup_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
+    group = parser.add_argument_group("machine and output")
+    group.add_argument("--out", metavar="DIR", help="run directory (default: results/<run-id>/)")
+    group.add_argument(
+        "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
+    )
+    group.add_argument(
+        "--driver-cpus", metavar="LIST", help="CPUs of the driver, e.g. 1-3 (default: the rest)"
+    )
+    group.add_argument(
+        "--driver-procs", type=int, metavar="P", help="driver processes (default: driver CPUs)"
+    )
+    group.add_argument(
+        "--drain", type=float, default=2.0, help="seconds to await answers after the end"
+    )
+    group.add_argument("--seed", type=int, default=0, help="seed of mixes and Poisson arrivals")
+    if target:
+        group.add_argument(
+            "--target", metavar="HOST:PORT", help="measure a server started elsewhere"
+        )
+        group.add_argument(
+            "--admin", metavar="HOST:PORT", help="that server's /metrics (with --target)"
+        )

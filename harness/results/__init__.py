@@ -1,0 +1,23 @@
+# Results: versioned run directories. Fourth stage of the pipeline (profile -> runner -> driver ->
+# results -> analysis); it imports the earlier stages' record types, never a later stage.
+"""Run directories (manifest.json, trials.csv, histograms/, timeseries.csv) and their loader."""
+
+from .load import error_kinds, load
+from .records import ServerFigures, TrialRecord, server_figures, timeseries_rows, trial_record
+from .run import RESULTS_ROOT, RunDirectory
+from .schema import SCHEMA_VERSION, TIMESERIES_COLUMNS, TRIAL_COLUMNS
+
+__all__ = [
+    "RESULTS_ROOT",
+    "SCHEMA_VERSION",
+    "TIMESERIES_COLUMNS",
+    "TRIAL_COLUMNS",
+    "RunDirectory",
+    "ServerFigures",
+    "TrialRecord",
+    "error_kinds",
+    "load",
+    "server_figures",
+    "timeseries_rows",
+    "trial_record",
+]

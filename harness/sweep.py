@@ -1,0 +1,132 @@
+# `netmodels sweep`: a profile's cells, run as an interleaved schedule into one run directory.
+#
+# Rules of this file: the schedule is a pure function of the profile (and the impls it expands
+# to, which the manifest records), so `--resume` rebuilds the same trial ids and runs exactly the
+# ones without a row. Capacity trials come first; then repetition 1 of every cell, then
+# repetition 2 of every cell, ... (A B C A B C, not A A B B C C), so slow drift of the machine
+# (thermal, other tenants) touches every impl alike instead of favouring whichever ran first.
+"""The `sweep` command: schedule, run, resume."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness import analysis, console
+from harness import profile as profiles
+from harness.profile import Cell, Profile
+from harness.results import RunDirectory, load
+from harness.results import manifest as manifest_io
+from harness.trial import Setup, run_trial
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """One trial of the schedule."""
+
+    trial_id: str
+    cell: Cell
+    repetition: int
+
+
+def schedule(profile: Profile) -> list[Scheduled]:
+    """Capacity trials, then every cell once per repetition, interleaved."""
+    trials = [Scheduled("", cell, 1) for cell in profile.capacity_cells()]
+    cells = profile.cells()
+    for repetition in range(1, profile.repetitions + 1):
+        trials += [Scheduled("", cell, repetition) for cell in cells]
+    return [
+        Scheduled(f"{n:04d}", trial.cell, trial.repetition) for n, trial in enumerate(trials, 1)
+    ]
+
+
+def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: list[str]) -> int:
+    """Run `netmodels sweep`; returns the exit status (130 when interrupted)."""
+    if args.resume:
+        run_dir = RunDirectory.resume(Path(args.resume))
+        source = run_dir.manifest["profile"]
+        profile = profiles.from_dict(source, [entry["name"] for entry in source["impls"]])
+        if args.profile and profiles.resolve(args.profile).stem != profile.name:
+            raise ValueError(f"{args.resume} is a run of profile {profile.name!r}")
+        return execute(profile, run_dir, setup)
+    if not args.profile:
+        raise ValueError("name a profile (quick, full, or a .toml file), or --resume DIR")
+    profile = profiles.load(args.profile, registered)
+    if args.only_impls:
+        unknown = set(args.only_impls) - {i.name for i in profile.impls}
+        if unknown:
+            raise ValueError(f"--impl {sorted(unknown)}: not in profile {profile.name!r}")
+        profile = replace(
+            profile, impls=tuple(i for i in profile.impls if i.name in args.only_impls)
+        )
+    # The manifest keeps the profile with `"*"` expanded, so a resume runs the same impls even
+    # if the registry has changed meanwhile.
+    source = {
+        **profile.source,
+        "name": profile.name,
+        "impls": [{"name": i.name, "options": dict(i.options)} for i in profile.impls],
+    }
+    meta = manifest_io.collect(["netmodels", *argv], setup.describe(), source)
+    run_dir = RunDirectory.create(meta, Path(args.out) if args.out else None)
+    return execute(profile, run_dir, setup)
+
+
+def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
+    """Run every trial of `profile` missing from `run_dir`; finish the run; print the summary."""
+    trials = schedule(profile)
+    capacities = _capacities(run_dir, trials)
+    planned = {t.trial_id: console.planned_seconds(t.cell.warmup, t.cell.duration) for t in trials}
+    console.err.print(f"sweep {profile.name}: {len(trials)} trials -> {run_dir.path}")
+    try:
+        with console.SweepProgress(
+            f"sweep {profile.name}", sum(planned.values()), len(trials)
+        ) as progress:
+            for trial in trials:
+                if run_dir.is_committed(trial.trial_id):
+                    progress.skip(planned[trial.trial_id])
+                    continue
+                cell = trial.cell
+                if cell.rate_fraction is not None and cell.rate is None:
+                    cell = cell.with_rate(capacities.get(cell.group, 0.0))
+                with progress.trial(f"{trial.trial_id} {cell.label}", planned[trial.trial_id]):
+                    outcome = run_trial(
+                        trial.trial_id,
+                        cell,
+                        trial.repetition,
+                        setup,
+                        run_dir.histogram_path(trial.trial_id),
+                    )
+                run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+                if cell.role == "capacity":
+                    capacities[cell.group] = outcome.record.rps
+                progress.print(console.trial_line(outcome.record, cell.label))
+    except KeyboardInterrupt:
+        run_dir.finish(complete=False, interrupted="interrupted (SIGINT/SIGTERM)")
+        console.err.print(
+            f"interrupted: partial run at {run_dir.path}\n"
+            f"finish it with: netmodels sweep --resume {run_dir.path}"
+        )
+        return 130
+    run_dir.finish(complete=True)
+    trials_frame = load(run_dir.path)
+    console.out.print(
+        console.summary_table(analysis.summary(trials_frame), f"sweep {profile.name}")
+    )
+    flagged = trials_frame[trials_frame["flags"] != ""]
+    if len(flagged):
+        console.out.print(f"{len(flagged)} of {len(trials_frame)} trials flagged (see `flags`)")
+    console.out.print(f"results: {run_dir.path}")
+    return 0
+
+
+def _capacities(run_dir: RunDirectory, trials: list[Scheduled]) -> dict[tuple[object, ...], float]:
+    """Capacities measured by the committed capacity trials (a resumed run reuses them)."""
+    by_id = {t.trial_id: t.cell for t in trials if t.cell.role == "capacity"}
+    found: dict[tuple[object, ...], list[float]] = {}
+    for row in run_dir.committed():
+        cell = by_id.get(row["trial_id"])
+        if cell is not None:
+            found.setdefault(cell.group, []).append(float(row["rps"] or 0.0))
+    return {group: statistics.median(values) for group, values in found.items()}

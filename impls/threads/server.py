@@ -1,0 +1,104 @@
+# The threads impl: a thread per connection over blocking sockets - the model event loops
+# replaced, and the baseline every other impl is measured against.
+#
+# Rules of this file: the main thread only starts, waits for a stop signal and stops. An acceptor
+# thread accepts (acceptor.py); each connection gets a daemon thread that reads, answers and
+# closes it with plain blocking calls (connection.py). Shared numbers live behind one lock
+# (tally.py). `config.backpressure` changes nothing here: there is no user-space output buffer
+# to bound or to let grow - a thread whose peer does not read blocks in send() and reads no
+# further requests meanwhile, so blocking send() *is* the back-pressure.
+"""Thread-per-connection server: `serve(config, ready)` and the `ThreadServer` it runs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from ..config import ServerConfig
+from ..registry import Listening
+from ..sockets import listen
+from ..stats import ServerStatistics
+from .acceptor import Acceptor
+from .compute import Compute
+from .signals import StopSignals
+from .tally import Tally
+
+log = logging.getLogger(__name__)
+
+
+class ThreadServer:
+    """The threads impl without its signal handling: `start`, `statistics`, `stop`.
+
+    Tests drive it directly from any thread; `serve` adds the wait for SIGINT/SIGTERM.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self._tally = Tally(config)
+        self._stopping = threading.Event()
+        self._listener = listen(config, blocking=True)
+        try:
+            self._compute = Compute(config)
+        except BaseException:
+            self._listener.close()
+            raise
+        self._acceptor = Acceptor(
+            self._listener, config, self._tally, self._compute, self._stopping
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the server listens on."""
+        host, port = self._listener.getsockname()[:2]
+        return host, port
+
+    def start(self) -> None:
+        """Start accepting connections."""
+        self._acceptor.start()
+
+    def statistics(self) -> ServerStatistics:
+        """The statistics record now (safe to call from any thread, e.g. the admin thread)."""
+        return self._tally.snapshot(offload_pending=self._compute.pending)
+
+    def stop(self) -> None:
+        """Stop accepting, let requests in flight finish for up to `config.grace` seconds, then
+        close every connection and stop the offload pool."""
+        config = self._config
+        self._stopping.set()
+        if self._acceptor.is_alive():
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            self._acceptor.join(config.grace)
+        self._listener.close()
+        self._acceptor.close_spare()
+        # No new requests: a thread in recv() sees EOF now, a busy one after its answer is sent,
+        # and each closes its connection as soon as what it has received is answered.
+        self._tally.shutdown_all(socket.SHUT_RD)
+        if not self._tally.wait_until_closed(config.grace):
+            log.info("grace period over; closing %d connections", len(self._tally.live()))
+        self._tally.shutdown_all(socket.SHUT_RDWR)
+        deadline = time.monotonic() + config.linger_timeout
+        for live in self._tally.live():
+            live.join(max(0.0, deadline - time.monotonic()))
+        self._compute.shutdown()
+
+
+def serve(config: ServerConfig, ready: Callable[[Listening], None]) -> None:
+    """Serve `config` with a thread per connection until SIGINT or SIGTERM.
+
+    `config.backpressure` has no effect: blocking send() is this model's back-pressure.
+    Must be called from the main thread (it installs the signal handlers).
+    """
+    with StopSignals() as signals:
+        server = ThreadServer(config)
+        try:
+            server.start()
+            host, port = server.address
+            ready(Listening(host, port, server.statistics))
+            log.info("stopping on %s", signals.wait().name)
+        finally:
+            server.stop()

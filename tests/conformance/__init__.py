@@ -1,0 +1,1 @@
+# The conformance suite: every registered impl, checked over real sockets (see README.md).

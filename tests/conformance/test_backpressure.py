@@ -1,0 +1,92 @@
+# A client that pipelines /bytes?n=1MiB requests and never reads (docs/service-spec.md,
+# "Back-pressure").
+#
+# With back-pressure on, the server stops reading that connection once its unsent output is
+# above the high-water mark, so its memory stays put however much the client asks for. With it
+# off, an impl that queues output in user space (ImplSpec.buffers_output) grows with the unread
+# answers - the failure the switch exists to show. The request volume is bounded (REQUESTS x
+# 1 MiB of answers at most), and the test stops watching as soon as it has its answer.
+"""Conformance: slow reader, RSS bounded with --backpressure on (slow)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ._client import Client, ConnectFactory, request, wait_until
+from ._contract import assert_answer
+from ._matrix import per_variant
+from ._metrics import scrape
+from ._server import ServeFactory, Server, Target
+
+MIB = 1024 * 1024
+REQUESTS = 256
+"""Pipelined /bytes?n=1MiB requests: at most 256 MiB of answers if nothing holds them back."""
+
+BOUND = 64 * MIB
+"""RSS growth allowed with back-pressure on (a few MiB of buffers, plus allocator slack)."""
+
+GROWTH = 100 * MIB
+"""RSS growth that shows unbounded buffering with back-pressure off."""
+
+WATCH = 2.0
+"""Seconds to keep sampling RSS of a server that blocks in send() and so has no paused-reading
+gauge to wait for: an observation window, not a synchronisation."""
+
+pytestmark = [per_variant, pytest.mark.slow]
+
+
+def _push(server: Server, connect: ConnectFactory) -> tuple[int, Client]:
+    """Warm the server up, note its RSS, then pipeline REQUESTS /bytes requests, never reading."""
+    warm = connect(server)
+    for _ in range(3):
+        assert_answer(warm.exchange(request("GET", f"/bytes?n={MIB}")), server.ready["impl"], 200)
+    warm.close()
+    baseline = server.rss_bytes()
+    slow = connect(server)
+    slow.send(request("GET", f"/bytes?n={MIB}") * REQUESTS)
+    return baseline, slow
+
+
+def _growth_stays_bounded(server: Server, baseline: int) -> None:
+    deadline = time.monotonic() + WATCH
+    while time.monotonic() < deadline:
+        growth = server.rss_bytes() - baseline
+        assert growth < BOUND, f"RSS grew by {growth // MIB} MiB with a reader that never reads"
+        time.sleep(0.05)
+
+
+def test_slow_reader_is_held_back(
+    serve: ServeFactory, target: Target, connect: ConnectFactory
+) -> None:
+    s = serve("--backpressure", "on", "--admin-port", "0")
+    admin = s.admin
+    assert admin is not None
+    baseline, _slow = _push(s, connect)
+    if target.spec.buffers_output:
+        wait_until(
+            lambda: scrape(admin).value("netmodels_reading_paused_connections") >= 1,
+            what="the slow reader's connection to be paused (reading_paused_connections)",
+        )
+        buffered = scrape(admin).value("netmodels_buffered_bytes", direction="out")
+        assert buffered < 4 * MIB, f"{buffered} bytes buffered for sending despite back-pressure"
+        growth = s.rss_bytes() - baseline
+        assert growth < BOUND, f"RSS grew by {growth // MIB} MiB before reading paused"
+    else:
+        _growth_stays_bounded(s, baseline)  # no gauge to wait for: watch a while instead
+
+
+def test_slow_reader_without_backpressure(
+    serve: ServeFactory, target: Target, connect: ConnectFactory
+) -> None:
+    s = serve("--backpressure", "off")
+    baseline, _slow = _push(s, connect)
+    if target.spec.buffers_output:
+        wait_until(
+            lambda: s.rss_bytes() - baseline > GROWTH,
+            timeout=60,
+            what=f"RSS to grow by {GROWTH // MIB} MiB with back-pressure off",
+        )
+    else:
+        _growth_stays_bounded(s, baseline)  # a blocking send() is its own back-pressure

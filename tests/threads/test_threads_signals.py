@@ -1,0 +1,36 @@
+"""`StopSignals`: the main thread wakes for SIGINT/SIGTERM, whichever thread the kernel picks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+from impls.threads.signals import StopSignals
+
+
+def test_a_signal_to_the_process_wakes_wait() -> None:
+    with StopSignals() as signals:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert signals.wait() is signal.SIGTERM
+
+
+def test_a_signal_caught_by_another_thread_still_wakes_the_main_thread() -> None:
+    parked = threading.Event()
+    worker = threading.Thread(target=parked.wait)
+    worker.start()
+    try:
+        with StopSignals() as signals:
+            assert worker.ident is not None
+            signal.pthread_kill(worker.ident, signal.SIGINT)
+            assert signals.wait() is signal.SIGINT
+    finally:
+        parked.set()
+        worker.join()
+
+
+def test_the_previous_handlers_come_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals():
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
