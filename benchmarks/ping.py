@@ -70,9 +70,15 @@ def _pinned(cpu: int) -> Callable[[], None]:
 
 
 def _server_command(target: str) -> list[str]:
+    """The command of a target: `bare`, `IMPL`, or `IMPL:option=value,...` (serve options)."""
     if target == BARE:
         return [sys.executable, str(ROOT / "benchmarks" / "bare_server.py")]
-    return [sys.executable, "-m", "harness.cli", "serve", "--impl", target]
+    impl, _, options = target.partition(":")
+    command = [sys.executable, "-m", "harness.cli", "serve", "--impl", impl]
+    for option in filter(None, options.split(",")):
+        name, _, value = option.partition("=")
+        command += [f"--{name}", value]
+    return command
 
 
 def _start(target: str, cpu: int) -> tuple[subprocess.Popen[str], str]:
@@ -295,7 +301,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--impls",
         default=None,
-        help="comma-separated registered impls to compare with the bare server (default: all)",
+        help="targets to compare with the bare server, separated by spaces: IMPL or "
+        "IMPL:option=value,... with `netmodels serve` options, e.g. "
+        "'actor actor:actor-threads=2 function:timeout-ms=1000,max-inflight=10000' "
+        "(default: every registered impl)",
     )
     parser.add_argument("--no-bare", action="store_true", help="leave the bare server out")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of each wrk run")
@@ -316,8 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from impls.registry import IMPLS
 
     args = parse_args(argv)
-    impls = list(IMPLS) if args.impls is None else [n for n in args.impls.split(",") if n]
-    unknown = [n for n in impls if n not in IMPLS]
+    impls = list(IMPLS) if args.impls is None else args.impls.split()
+    if len(impls) == 1 and ":" not in impls[0]:
+        impls = impls[0].split(",")  # the plain list form: "actor,eventloop"
+    unknown = [n for n in impls if n.partition(":")[0] not in IMPLS]
     if unknown:
         print(f"unknown impl(s): {', '.join(unknown)}; known: {', '.join(IMPLS)}", file=sys.stderr)
         return 2

@@ -15,12 +15,19 @@ import shutil
 import statistics
 import subprocess
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from harness import console
 from harness.profile import Cell, Workload
-from harness.results import RunDirectory, TrialRecord, server_figures, timeseries_rows
+from harness.results import (
+    RunDirectory,
+    TrialRecord,
+    cell_record,
+    server_figures,
+    timeseries_rows,
+)
 from harness.results import manifest as manifest_io
 from harness.results.records import cpu_text
 from harness.runner import ServerProcess, ServerSampler
@@ -55,45 +62,21 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
         {"name": "calibrate", "candidates": candidates, "wrk": wrk},
     )
     run_dir = RunDirectory.create(meta, Path(args.out) if args.out else None)
-    n = 0
     ours: list[TrialRecord] = []
     theirs: list[TrialRecord] = []
     try:
         with console.SweepProgress("calibrate", planned, len(probes) + args.repetitions * 2) as bar:
+            trials = _Trials(run_dir, bar, setup)
             best: tuple[float, str] = (-1.0, candidates[0])
             for cell in probes:
-                n += 1
-                record = _ours(
-                    run_dir, bar=bar, trial_id=f"{n:04d}", cell=cell, repetition=1, setup=setup
-                )
+                record = _ours(trials, cell, repetition=1)
                 best = max(best, (record.rps, cell.impl))
             target = replace(base, impl=best[1])
             bar.print(f"fastest local target: {target.impl} ({best[0]:,.0f} req/s in its probe)")
             for repetition in range(1, args.repetitions + 1):
-                n += 1
-                ours.append(
-                    _ours(
-                        run_dir,
-                        bar=bar,
-                        trial_id=f"{n:04d}",
-                        cell=target,
-                        repetition=repetition,
-                        setup=setup,
-                    )
-                )
+                ours.append(_ours(trials, target, repetition))
                 if wrk:
-                    n += 1
-                    theirs.append(
-                        _wrk(
-                            run_dir,
-                            bar=bar,
-                            trial_id=f"{n:04d}",
-                            cell=target,
-                            repetition=repetition,
-                            setup=setup,
-                            wrk=wrk,
-                        )
-                    )
+                    theirs.append(_wrk(trials, target, repetition, wrk))
     except KeyboardInterrupt:
         run_dir.finish(complete=False, interrupted="interrupted (SIGINT/SIGTERM)")
         console.err.print(f"interrupted: partial run at {run_dir.path}")
@@ -158,41 +141,57 @@ def _verdict(ours: list[TrialRecord], theirs: list[TrialRecord]) -> dict[str, fl
     }
 
 
-def _ours(
-    run_dir: RunDirectory,
-    *,
-    bar: console.SweepProgress,
-    trial_id: str,
-    cell: Cell,
-    repetition: int,
-    setup: Setup,
-) -> TrialRecord:
-    with bar.trial(f"{trial_id} {cell.label}", console.planned_seconds(cell.warmup, cell.duration)):
-        outcome = run_trial(trial_id, cell, repetition, setup, run_dir.histogram_path(trial_id))
-    run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
-    bar.print(console.trial_line(outcome.record, f"netmodels {cell.label}"))
-    return outcome.record
+@dataclass
+class _Trials:
+    """Where calibrate's trials go - run directory, progress display, machine - and their ids."""
+
+    run_dir: RunDirectory
+    bar: console.SweepProgress
+    setup: Setup
+    count: int = 0
+
+    def next_id(self) -> str:
+        """The id of the next trial: 0001, 0002, ... in the order they run."""
+        self.count += 1
+        return f"{self.count:04d}"
+
+    def commit(
+        self,
+        record: TrialRecord,
+        histogram: str | None,
+        timeseries: list[dict[str, Any]],
+        label: str,
+    ) -> TrialRecord:
+        """Store a finished trial and print its line."""
+        self.run_dir.commit(record, histogram, timeseries)
+        self.bar.print(console.trial_line(record, label))
+        return record
 
 
-def _wrk(
-    run_dir: RunDirectory,
-    *,
-    bar: console.SweepProgress,
-    trial_id: str,
-    cell: Cell,
-    repetition: int,
-    setup: Setup,
-    wrk: str,
-) -> TrialRecord:
+def _ours(trials: _Trials, cell: Cell, repetition: int) -> TrialRecord:
+    trial_id = trials.next_id()
+    planned = console.planned_seconds(cell.warmup, cell.duration)
+    with trials.bar.trial(f"{trial_id} {cell.label}", planned):
+        outcome = run_trial(
+            trial_id, cell, repetition, trials.setup, trials.run_dir.histogram_path(trial_id)
+        )
+    return trials.commit(
+        outcome.record, outcome.histogram, outcome.timeseries, f"netmodels {cell.label}"
+    )
+
+
+def _wrk(trials: _Trials, cell: Cell, repetition: int, wrk: str) -> TrialRecord:
     """wrk against a fresh server, the same way: warm-up run (discarded), then the measured run.
 
     wrk inherits this process's CPU affinity - the driver CPUs (`netmodels` pins itself there).
     """
+    trial_id = trials.next_id()
+    setup = trials.setup
     label = f"{trial_id} wrk {cell.label}"
     started_at = manifest_io.utc_now()
     threads = max(1, min(len(setup.cpus.driver) or 1, cell.connections))
     with (
-        bar.trial(label, console.planned_seconds(cell.warmup, cell.duration)),
+        trials.bar.trial(label, console.planned_seconds(cell.warmup, cell.duration)),
         ServerProcess(cell.impl, cell.protocol, cell.options, setup.cpus.server) as server,
     ):
         address = server.start()
@@ -221,9 +220,9 @@ def _wrk(
         samples=samples,
         threads=threads,
     )
-    run_dir.commit(record, None, timeseries_rows(trial_id, None, samples))
-    bar.print(console.trial_line(record, f"wrk {cell.label}"))
-    return record
+    return trials.commit(
+        record, None, timeseries_rows(trial_id, None, samples), f"wrk {cell.label}"
+    )
 
 
 def _children_cpu() -> float:
@@ -295,26 +294,29 @@ def _wrk_record(
 ) -> TrialRecord:
     duration = parsed.get("duration_s", cell.duration)
     requests = int(parsed.get("requests", 0))
-    figures = server_figures(samples, duration, requests)
-    nan = float("nan")
     errors = int(parsed.get("errors", 0))
-    return TrialRecord(
+    nan = float("nan")
+    record = cell_record(
         trial_id=trial_id,
         repetition=repetition,
-        role=cell.role,
-        impl=cell.impl,
-        options=cell.options_text,
-        protocol=cell.protocol,
-        workload=str(cell.workload),
+        cell=cell,
+        driver="wrk",
+        driver_procs=threads,
+        server_cpus=setup.cpus.server,
+        driver_cpus=setup.cpus.driver,
+        started_at=started_at,
+        server=server_figures(samples, duration, requests),
+    )
+    return replace(
+        record,
+        # what wrk ran, whatever the cell says: closed loop, one request at a time, GET
         mode="closed",
-        connections=cell.connections,
         pipeline=1,
         payload=0,
         rate=None,
         rate_fraction=None,
         arrivals="",
         duration_s=duration,
-        warmup_s=cell.warmup,
         requests=requests,
         errors=errors,
         error_kinds=json.dumps({"wrk": errors}) if errors else "",
@@ -323,24 +325,8 @@ def _wrk_record(
         p50_us=parsed.get("p50_us", nan),
         p90_us=parsed.get("p90_us", nan),
         p99_us=parsed.get("p99_us", nan),
-        p999_us=nan,
-        p9999_us=nan,
         max_us=parsed.get("max_us", nan),
         mean_us=parsed.get("mean_us", nan),
-        achieved_rate=None,
-        slip_p99_us=None,
-        server_cpu_us_per_req=figures.cpu_us_per_req,
-        server_cpu_util=figures.cpu_util,
-        server_rss_peak_kib=figures.rss_peak_kib,
-        server_fds_peak=figures.fds_peak,
-        server_threads_peak=figures.threads_peak,
-        driver="wrk",
-        driver_procs=threads,
         driver_cpu=parsed.get("cpu_share"),
-        driver_wait=None,
-        server_cpus=cpu_text(setup.cpus.server),
-        driver_cpus=cpu_text(setup.cpus.driver),
         flags="errors" if errors else "",
-        started_at=started_at,
-        histogram="",
     )

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import monotonic_ns
 from typing import Any
 
@@ -18,13 +18,14 @@ from harness.driver import DriverError, DriverPool, LoadResult, histogram
 from harness.driver.pool import START_MARGIN
 from harness.profile import Cell
 from harness.results import (
+    ServerFigures,
     TrialRecord,
+    cell_record,
     server_figures,
     timeseries_rows,
     trial_record,
 )
 from harness.results.manifest import utc_now
-from harness.results.records import cpu_text
 from harness.runner import CpuPlan, ServerAddress, ServerError, ServerProcess, ServerSampler
 
 
@@ -126,51 +127,18 @@ def failed(
     trial_id: str, cell: Cell, repetition: int, setup: Setup, *, started_at: str, reason: str
 ) -> TrialOutcome:
     """The row of a trial that could not run (server did not start, driver failed)."""
-    nan = float("nan")
-    record = TrialRecord(
+    record = cell_record(
         trial_id=trial_id,
         repetition=repetition,
-        role=cell.role,
-        impl=cell.impl,
-        options=cell.options_text,
-        protocol=cell.protocol,
-        workload=str(cell.workload),
-        mode=cell.mode,
-        connections=cell.connections,
-        pipeline=cell.pipeline,
-        payload=cell.payload,
-        rate=cell.rate,
-        rate_fraction=cell.rate_fraction,
-        arrivals=cell.arrivals if cell.mode == "open" else "",
-        duration_s=cell.duration,
-        warmup_s=cell.warmup,
-        requests=0,
-        errors=0,
-        error_kinds=json.dumps({"failed": reason.strip()[-500:]}),
-        rps=0.0,
-        mb_s=None,
-        p50_us=nan,
-        p90_us=nan,
-        p99_us=nan,
-        p999_us=nan,
-        p9999_us=nan,
-        max_us=nan,
-        mean_us=nan,
-        achieved_rate=None,
-        slip_p99_us=None,
-        server_cpu_us_per_req=None,
-        server_cpu_util=None,
-        server_rss_peak_kib=None,
-        server_fds_peak=None,
-        server_threads_peak=None,
+        cell=cell,
         driver="netmodels",
         driver_procs=setup.driver_procs,
-        driver_cpu=None,
-        driver_wait=None,
-        server_cpus=cpu_text(setup.cpus.server),
-        driver_cpus=cpu_text(setup.cpus.driver),
-        flags="failed",
+        server_cpus=setup.cpus.server,
+        driver_cpus=setup.cpus.driver,
         started_at=started_at,
-        histogram="",
+        server=ServerFigures(),
+    )
+    record = replace(
+        record, error_kinds=json.dumps({"failed": reason.strip()[-500:]}), flags="failed"
     )
     return TrialOutcome(record, None, [])

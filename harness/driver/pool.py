@@ -38,11 +38,12 @@ _context: ForkServerContext | None = None
 
 
 def context() -> ForkServerContext:
-    """The forkserver context, preloaded with the driver's imports (fast process starts)."""
+    """The forkserver context, preloaded with the driver's imports (fast process starts) and set
+    to die with this process (`preload`)."""
     global _context  # noqa: PLW0603 - one forkserver per harness process
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["harness.driver.worker"])
+        _context.set_forkserver_preload(["harness.driver.preload", "harness.driver.worker"])
     return _context
 
 

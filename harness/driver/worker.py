@@ -5,7 +5,9 @@
 # Rules of this file: the parent decides when a worker stops. SIGINT is ignored here, because a
 # Ctrl-C at the terminal reaches every process of the foreground group, and the parent's cleanup
 # (terminate, then kill) must be the one thing that ends a worker. A worker whose parent vanished
-# still ends: its run is bounded by the plan's times, and a closed pipe ends the wait for "go".
+# still ends: on Linux the kernel sends it SIGTERM when its parent - the forkserver, which dies
+# with the harness (`preload`) - dies; elsewhere its run is bounded by the plan's times, and a
+# closed pipe ends the wait for "go".
 """Entry point of a driver process."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from multiprocessing.connection import Connection
 
 import uvloop
 
+from harness.runner.lifetime import die_with_parent
 from harness.runner.limits import check_connections
 from harness.runner.pinning import pin_process
 
@@ -24,6 +27,7 @@ from .load import Load, Plan, Times
 
 def main(plan: Plan, pipe: Connection) -> None:
     """Run one driver process: ("ready", n, errors) -> ("go", Times) -> ("report", Report)."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_process(0, plan.cpus)
     try:

@@ -3,7 +3,14 @@
 """Run directories (manifest.json, trials.csv, histograms/, timeseries.csv) and their loader."""
 
 from .load import error_kinds, load
-from .records import ServerFigures, TrialRecord, server_figures, timeseries_rows, trial_record
+from .records import (
+    ServerFigures,
+    TrialRecord,
+    cell_record,
+    server_figures,
+    timeseries_rows,
+    trial_record,
+)
 from .run import RESULTS_ROOT, RunDirectory
 from .schema import SCHEMA_VERSION, TIMESERIES_COLUMNS, TRIAL_COLUMNS
 
@@ -15,6 +22,7 @@ __all__ = [
     "RunDirectory",
     "ServerFigures",
     "TrialRecord",
+    "cell_record",
     "error_kinds",
     "load",
     "server_figures",

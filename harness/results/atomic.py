@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _umask() -> int:
@@ -23,17 +26,8 @@ _MODE = 0o666 & ~_umask()
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data`, atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _replacing(path) as out:
+        out.write(data)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -47,15 +41,23 @@ def append_text(path: Path, text: str, header: str) -> None:
     Copying costs O(file size) per call; a run's time series is a few MB even for long sweeps,
     a small price for never leaving a torn line behind.
     """
+    with _replacing(path) as out:
+        if path.exists():
+            with path.open("rb") as old:
+                shutil.copyfileobj(old, out)
+        else:
+            out.write(header.encode("utf-8"))
+        out.write(text.encode("utf-8"))
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside `path` to write; on a normal exit it is flushed to disk and renamed
+    over `path`, on an exception it is removed and `path` is left as it was."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            if path.exists():
-                with path.open("rb") as old:
-                    shutil.copyfileobj(old, out)
-            else:
-                out.write(header.encode("utf-8"))
-            out.write(text.encode("utf-8"))
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, _MODE)

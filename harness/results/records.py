@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from harness.driver import LoadResult
@@ -130,21 +130,23 @@ def _cpu_at(samples: Sequence[ServerSample], t: float) -> float | None:
     return a.cpu_s + (b.cpu_s - a.cpu_s) * (t - a.t) / (b.t - a.t)
 
 
-def trial_record(
+def cell_record(
     *,
     trial_id: str,
     repetition: int,
     cell: Cell,
-    load: LoadResult,
-    server: ServerFigures,
+    driver: str,
+    driver_procs: int,
     server_cpus: Sequence[int],
     driver_cpus: Sequence[int],
     started_at: str,
-    histogram: str,
-    extra_flags: Sequence[str] = (),
+    server: ServerFigures,
 ) -> TrialRecord:
-    """The trials.csv row of a trial measured by the netmodels driver."""
-    latency = load.latency
+    """The row of a trial of `cell` before the driver's figures are in: what the cell asked for,
+    where it ran, the server's figures (`ServerFigures()`: none), and nothing measured by the
+    driver - no requests, NaN latencies, None elsewhere. Every row starts here, and
+    `dataclasses.replace` fills in what the driver measured."""
+    nan = float("nan")
     return TrialRecord(
         trial_id=trial_id,
         repetition=repetition,
@@ -160,8 +162,68 @@ def trial_record(
         rate=cell.rate,
         rate_fraction=cell.rate_fraction,
         arrivals=cell.arrivals if cell.mode == "open" else "",
-        duration_s=load.duration_s,
+        duration_s=cell.duration,
         warmup_s=cell.warmup,
+        requests=0,
+        errors=0,
+        error_kinds="",
+        rps=0.0,
+        mb_s=None,
+        p50_us=nan,
+        p90_us=nan,
+        p99_us=nan,
+        p999_us=nan,
+        p9999_us=nan,
+        max_us=nan,
+        mean_us=nan,
+        achieved_rate=None,
+        slip_p99_us=None,
+        server_cpu_us_per_req=server.cpu_us_per_req,
+        server_cpu_util=server.cpu_util,
+        server_rss_peak_kib=server.rss_peak_kib,
+        server_fds_peak=server.fds_peak,
+        server_threads_peak=server.threads_peak,
+        driver=driver,
+        driver_procs=driver_procs,
+        driver_cpu=None,
+        driver_wait=None,
+        server_cpus=cpu_text(server_cpus),
+        driver_cpus=cpu_text(driver_cpus),
+        flags="",
+        started_at=started_at,
+        histogram="",
+    )
+
+
+def trial_record(
+    *,
+    trial_id: str,
+    repetition: int,
+    cell: Cell,
+    load: LoadResult,
+    server: ServerFigures,
+    server_cpus: Sequence[int],
+    driver_cpus: Sequence[int],
+    started_at: str,
+    histogram: str,
+    extra_flags: Sequence[str] = (),
+) -> TrialRecord:
+    """The trials.csv row of a trial measured by the netmodels driver."""
+    latency = load.latency
+    record = cell_record(
+        trial_id=trial_id,
+        repetition=repetition,
+        cell=cell,
+        driver="netmodels",
+        driver_procs=load.procs,
+        server_cpus=server_cpus,
+        driver_cpus=driver_cpus,
+        started_at=started_at,
+        server=server,
+    )
+    return replace(
+        record,
+        duration_s=load.duration_s,
         requests=load.requests,
         errors=load.error_count,
         error_kinds=json.dumps(load.errors, sort_keys=True) if load.errors else "",
@@ -176,19 +238,9 @@ def trial_record(
         mean_us=latency["mean"],
         achieved_rate=load.achieved_rate,
         slip_p99_us=load.slip_p99_us,
-        server_cpu_us_per_req=server.cpu_us_per_req,
-        server_cpu_util=server.cpu_util,
-        server_rss_peak_kib=server.rss_peak_kib,
-        server_fds_peak=server.fds_peak,
-        server_threads_peak=server.threads_peak,
-        driver="netmodels",
-        driver_procs=load.procs,
         driver_cpu=load.driver_cpu,
         driver_wait=load.driver_wait,
-        server_cpus=cpu_text(server_cpus),
-        driver_cpus=cpu_text(driver_cpus),
         flags=";".join([*load.flags, *extra_flags]),
-        started_at=started_at,
         histogram=histogram,
     )
 

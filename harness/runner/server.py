@@ -4,12 +4,15 @@
 # Rules of this file: every wait has a deadline; `stop` always leaves no process behind - SIGTERM
 # first (the server finishes in-flight work), then SIGKILL to the whole process group (pool
 # workers included). The server runs in its own process group, so a Ctrl-C at the terminal
-# reaches only the harness, which then stops the server in order instead of racing it.
+# reaches only the harness, which then stops the server in order instead of racing it. And should
+# the harness itself be killed (SIGKILL gives it no chance to stop anything), the kernel sends the
+# server SIGTERM on its behalf (`lifetime.die_with_parent`, Linux).
 """`ServerProcess`: start `netmodels serve`, read its ready line, pin it, stop it."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import select
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
 
+from .lifetime import die_with_parent
 from .pinning import pin_process, pin_threads
 
 READY_TIMEOUT = 30.0
@@ -121,6 +125,8 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=self._log,
             process_group=0,
+            # takes no lock between fork and exec, so the harness's threads cannot block it
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),  # noqa: PLW1509
         )
         pin_process(self._process.pid, self.cpus)
         line = self._ready_line()

@@ -34,10 +34,11 @@ class Behaviour:
     corrupt_echo: bool = False
 
 
-class _Http(asyncio.Protocol):
+class _Tracked(asyncio.Protocol):
+    """A connection the server knows of while it is open, so that shutdown can abort it."""
+
     def __init__(self, server: TestServer) -> None:
         self.server = server
-        self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -48,6 +49,12 @@ class _Http(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         assert self.transport is not None
         self.server.transports.discard(self.transport)
+
+
+class _Http(_Tracked):
+    def __init__(self, server: TestServer) -> None:
+        super().__init__(server)
+        self.buffer = b""
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -62,20 +69,7 @@ class _Http(asyncio.Protocol):
             self.transport.write(b"".join(out))
 
 
-class _Echo(asyncio.Protocol):
-    def __init__(self, server: TestServer) -> None:
-        self.server = server
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.server.transports.add(transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        assert self.transport is not None
-        self.server.transports.discard(self.transport)
-
+class _Echo(_Tracked):
     def data_received(self, data: bytes) -> None:
         self.server.answered += len(data)
         if self.server.behaviour.corrupt_echo:
