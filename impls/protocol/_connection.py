@@ -16,13 +16,17 @@ from dataclasses import dataclass
 
 from ..config import ServerConfig
 from ._encode import ResponseEncoder
-from ._events import EchoData, HttpEvent, Request, Response
+from ._events import EchoData, HttpEvent, Request, Response, slot_setters
 from ._parsers import H11Backend, HttptoolsBackend, ParserBackend
 from .routes import TIMEOUT
 
 
 class Phase(enum.Enum):
     """Where a connection is, for the purpose of its timeout."""
+
+    # Members are singletons compared by identity, so identity can hash them too: a dict keyed
+    # by Phase then looks up in 0.03 µs instead of 0.07 µs (Enum's hash is Python code).
+    __hash__ = object.__hash__
 
     HEAD = "head"  # waiting for (the rest of) a request head: header_timeout, then 408
     BODY = "body"  # reading a request body: body_timeout, then 408
@@ -31,7 +35,9 @@ class Phase(enum.Enum):
     CLOSING = "closing"  # the last response is out or going: close once output is flushed
 
 
-@dataclass(frozen=True, slots=True)
+# A new Timer is due after every keep-alive request (the idle timeout restarts): built through
+# its slot setters, one costs 0.20 µs instead of 0.32 µs (timeit).
+@dataclass(frozen=True, slots=True, init=False)
 class Timer:
     """A timer the impl should have armed. A different `token` means: cancel and re-arm."""
 
@@ -39,22 +45,37 @@ class Timer:
     phase: Phase
     seconds: float
 
+    def __init__(self, token: int, phase: Phase, seconds: float) -> None:
+        _set_token(self, token)
+        _set_phase(self, phase)
+        _set_seconds(self, seconds)
+
+
+_set_token, _set_phase, _set_seconds = slot_setters(Timer)
+
+# Phase members as plain globals for the per-request paths: `Phase.IDLE` is a lookup through the
+# enum's metaclass (0.05 µs each), a global is not.
+_HEAD, _BODY, _IDLE, _BUSY, _CLOSING = Phase.HEAD, Phase.BODY, Phase.IDLE, Phase.BUSY, Phase.CLOSING
+
 
 class _TimerState:
     """Hands out a new token whenever the timer must restart (new phase or new request)."""
 
-    __slots__ = ("_token", "_key", "_timer")
+    __slots__ = ("_token", "_phase", "_epoch", "_timer")
 
     def __init__(self) -> None:
         self._token = 0
-        self._key: tuple[Phase, int] | None = None
+        self._phase: Phase | None = None
+        self._epoch = -1
         self._timer: Timer | None = None
 
-    def timer(self, phase: Phase, epoch: int, seconds: float | None) -> Timer | None:
-        key = (phase, epoch)
-        if key != self._key:
-            self._key = key
+    def timer(self, phase: Phase, epoch: int, timeouts: dict[Phase, float]) -> Timer | None:
+        """The timer for `phase` in `epoch`: the same one while neither changes."""
+        if phase is not self._phase or epoch != self._epoch:
+            self._phase = phase
+            self._epoch = epoch
             self._token += 1
+            seconds = timeouts.get(phase)
             self._timer = None if seconds is None else Timer(self._token, phase, seconds)
         return self._timer
 
@@ -72,14 +93,16 @@ class HttpConnection:
         )
         self._config = config
         self._encoder = encoder
-        self._pending: deque[HttpEvent] = deque()
+        # The parser's own queue of complete events: it appends, `next_event` pops, so no event
+        # is moved from one queue to another (0.08 µs a request).
+        self._pending: deque[HttpEvent] = self._parser.events
         self._current: HttpEvent | None = None
         self._served = 0
         self._closing = False
         self._eof = False
         self._timers = _TimerState()
-        # Built once: built on every timer() call (Phase members hash in Python), this dict
-        # made timer() cost 0.62 µs per request; built here, 0.27 µs (timeit, as in a /ping).
+        # Built once: built on every timer() call, this dict made timer() cost 0.62 µs per
+        # request; built here, 0.27 µs (timeit, as in a /ping).
         self._timeouts = {
             Phase.HEAD: config.header_timeout,
             Phase.BODY: config.body_timeout,
@@ -91,13 +114,8 @@ class HttpConnection:
         still answered, then the connection closes)."""
         if not data:
             self._eof = True
-        if self._closing:
-            return
-        parser = self._parser
-        parser.feed(data)
-        if parser.events:
-            self._pending.extend(parser.events)
-            parser.events.clear()
+        if not self._closing:
+            self._parser.feed(data)
 
     def next_event(self) -> HttpEvent | None:
         """The next request (or request error) to serve, or None while one is being served,
@@ -143,18 +161,20 @@ class HttpConnection:
 
     def phase(self) -> Phase:
         """Where the connection is (see `Phase`)."""
-        if self.done:
-            return Phase.CLOSING
-        if self._current is not None or self._pending:
-            return Phase.BUSY
-        if self._parser.mid_message:
-            return Phase.BODY if self._parser.head_complete else Phase.HEAD
-        return Phase.HEAD if self._served == 0 else Phase.IDLE
+        if self._current is not None:
+            return _BUSY
+        if self._closing or (self._eof and not self._pending):  # done
+            return _CLOSING
+        if self._pending:
+            return _BUSY
+        parser = self._parser
+        if parser.mid_message:
+            return _BODY if parser.head_complete else _HEAD
+        return _HEAD if self._served == 0 else _IDLE
 
     def timer(self) -> Timer | None:
         """The timer that should be running now; compare with the armed one after each step."""
-        phase = self.phase()
-        return self._timers.timer(phase, self._served, self._timeouts.get(phase))
+        return self._timers.timer(self.phase(), self._served, self._timeouts)
 
     def expire(self, token: int) -> bytes | None:
         """Report that timer `token` fired.
@@ -185,6 +205,7 @@ class EchoConnection:
         self._eof = False
         self._closing = False
         self._timers = _TimerState()
+        self._timeouts = {Phase.IDLE: config.keepalive_timeout}  # none once CLOSING
 
     def receive_data(self, data: bytes) -> None:
         """Feed received bytes; b"" means EOF: what was received is still echoed, then close."""
@@ -223,8 +244,7 @@ class EchoConnection:
 
     def timer(self) -> Timer | None:
         """The idle timer, restarted by every receive."""
-        seconds = None if self.done else self._config.keepalive_timeout
-        return self._timers.timer(self.phase(), self._received, seconds)
+        return self._timers.timer(self.phase(), self._received, self._timeouts)
 
     def expire(self, token: int) -> bytes | None:
         """An idle timeout: close quietly (None if the timer was stale)."""

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Protocol
 
 import h11
@@ -38,7 +39,8 @@ def make_request(
 class ParserBackend(Protocol):
     """What `HttpParser` needs of a backend."""
 
-    events: list[HttpEvent]
+    events: deque[HttpEvent]
+    """Complete events, oldest first: the connection takes them from the left."""
 
     def feed(self, data: bytes) -> None:
         """Parse `data` (b"" is end of input), appending complete events to `events`."""
@@ -79,11 +81,13 @@ class HttptoolsBackend:
         # (`_Stop`); without this llhttp would apply its own rule (it reads Proxy-Connection and
         # trailer fields too) and fail the next request with "Data after Connection: close".
         self._parser.set_dangerous_leniencies(lenient_keep_alive=True)
-        self.events: list[HttpEvent] = []
+        self.events: deque[HttpEvent] = deque()
         self._dead = False
         self._error: ProtocolError | None = None
-        self._in_message = False
-        self._head_complete = False
+        # Plain attributes rather than properties over private ones: the connection reads them
+        # after every request to pick its timer (0.025 µs less each).
+        self.mid_message = False  # a request has started and is not complete
+        self.head_complete = False  # ... and its head is parsed: its body is being read
         self._raw_head = 0
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -99,18 +103,10 @@ class HttptoolsBackend:
         self._quiet = 0  # bytes received in the body since the last callback
         self._in_trailer = False
 
-    @property
-    def mid_message(self) -> bool:
-        return self._in_message
-
-    @property
-    def head_complete(self) -> bool:
-        return self._head_complete
-
     # --- llhttp callbacks -------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self._in_message = True
-        self._head_complete = False
+        self.mid_message = True
+        self.head_complete = False
         self._raw_head = 0
         self._url = b""
         self._headers = []
@@ -129,7 +125,7 @@ class HttptoolsBackend:
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > self._limits.max_header_bytes:
             self._fail(ProtocolError(431, "request header fields too large"))
-        if self._head_complete:  # a trailer field: counted against the limit, then dropped
+        if self.head_complete:  # a trailer field: counted against the limit, then dropped
             self._progress += 1
             return
         self._headers.append((name.lower(), value))
@@ -159,7 +155,7 @@ class HttptoolsBackend:
         # An Upgrade or CONNECT request is answered as an ordinary one, then the connection ends:
         # netmodels speaks no other protocol on it.
         self._keep_alive = framing.keep_alive and not parser.should_upgrade()
-        self._head_complete = True
+        self.head_complete = True
         self._progress += 1
         self._quiet = 0
 
@@ -189,8 +185,8 @@ class HttptoolsBackend:
                 self._keep_alive,
             )
         )
-        self._in_message = False
-        self._head_complete = False
+        self.mid_message = False
+        self.head_complete = False
         self._body = []
         if not self._keep_alive:
             self._dead = True
@@ -223,12 +219,12 @@ class HttptoolsBackend:
             self.events.append(RequestError(error.status, error.reason))
             self._dead = True
             return
-        if self._in_message and not self._head_complete:
+        if self.mid_message and not self.head_complete:
             self._raw_head += len(data)
             if self._raw_head > self._limits.raw_head_cap:
                 self.events.append(RequestError(431, "request header fields too large"))
                 self._dead = True
-        elif self._in_message:
+        elif self.mid_message:
             # llhttp streams chunk extensions without a callback and httptools buffers a trailer
             # field until it ends: bound both as a head is bounded.
             self._quiet = self._quiet + len(data) if progress == self._progress else 0
@@ -270,7 +266,7 @@ class H11Backend:
         self._limits = _Limits(max_header_bytes, max_body_bytes, receive_size)
         self._framing = StrictFraming(max_header_bytes, max_body_bytes, self._limits.raw_head_cap)
         self._conn = self._new_connection()
-        self.events: list[HttpEvent] = []
+        self.events: deque[HttpEvent] = deque()
         self._dead = False
         self._head: Head | None = None
         self._body: list[bytes] = []

@@ -63,6 +63,7 @@ KNOWN_METHODS = frozenset(
 _REQUEST_LINE_OVERHEAD = len(b"  HTTP/1.1\r\n")
 _FIELD_OVERHEAD = len(b": \r\n")
 _END_OF_HEAD = len(b"\r\n")
+_HEAD_OVERHEAD = _REQUEST_LINE_OVERHEAD + _END_OF_HEAD
 
 # RFC 3986 / RFC 9112 section 3.2: the request-target forms, character for character. Both
 # parsers accept more (a fragment, `|`, `{`, `%zz`), each a different "more", so the target is
@@ -107,6 +108,11 @@ class Framing:
 
     length: int
     keep_alive: bool
+
+
+# The two decisions most heads come to, built once (a Framing is immutable).
+_NO_BODY_KEEP_ALIVE = Framing(0, True)
+_NO_BODY_CLOSE = Framing(0, False)
 
 
 def head_size(method: str, target: str, headers: Headers) -> int:
@@ -199,7 +205,26 @@ def check_head(
         not the final coding or applied twice; 501 a transfer-coding other than chunked; 413
         declared body too large.
     """
-    if head_size(method, target, headers) > max_header_bytes:
+    # One pass over the fields gathers what every rule below needs: the canonical size
+    # (`head_size`), the Host fields, and the other ruled fields, which most requests lack - so
+    # a usual head builds no list and takes the short way out at the end. Nothing in the loop
+    # raises, so the rules still apply in the order they are written. With the shared Framing
+    # values below: 0.65 -> 0.23 µs for wrk's /ping head, 0.88 -> 0.38 µs for curl's (timeit).
+    size = len(method) + len(target) + _HEAD_OVERHEAD + _FIELD_OVERHEAD * len(headers)
+    hosts = 0
+    host = b""
+    ruled: list[tuple[bytes, bytes]] | None = None
+    for name, value in headers:
+        size += len(name) + len(value)
+        if name in _RULED_FIELDS:
+            if name == b"host":
+                hosts += 1
+                host = value
+            elif ruled is None:
+                ruled = [(name, value)]
+            else:
+                ruled.append((name, value))
+    if size > max_header_bytes:
         raise ProtocolError(431, "request header fields too large")
     if http_version not in ("1.1", "1.0"):
         if http_version == "0.9":  # what llhttp reports for a request line without a version
@@ -209,20 +234,29 @@ def check_head(
         raise ProtocolError(400, "unknown method")
     if method == "CONNECT" or target not in _CHECKED_TARGETS:
         _check_target(method, target)
+    if hosts != 1:
+        if hosts or http_version == "1.1":
+            raise ProtocolError(400, "exactly one Host header required")
+    elif host not in _CHECKED_HOSTS:
+        if _PLAIN_HOST_FIELD.fullmatch(host) is None and _HOST_FIELD.fullmatch(host) is None:
+            raise ProtocolError(400, "invalid Host header")
+        _remember(_CHECKED_HOSTS, host)
+    if ruled is None and method != "CONNECT":
+        # No body, no Connection field, no switch of protocols: the version decides.
+        return _NO_BODY_KEEP_ALIVE if http_version == "1.1" else _NO_BODY_CLOSE
+    return _framing(method, http_version, ruled or [], max_body_bytes)
 
-    hosts = 0
-    host = b""
+
+def _framing(
+    method: str, http_version: str, ruled: list[tuple[bytes, bytes]], max_body_bytes: int
+) -> Framing:
+    """The keep-alive and body-framing rules, over the ruled fields other than Host."""
     lengths: list[bytes] = []
     encodings: list[bytes] = []
     connection: list[bytes] = []
     upgrade = False
-    for name, value in headers:
-        if name not in _RULED_FIELDS:
-            continue
-        if name == b"host":
-            hosts += 1
-            host = value
-        elif name == b"content-length":
+    for name, value in ruled:
+        if name == b"content-length":
             lengths.append(value)
         elif name == b"transfer-encoding":
             encodings.append(value)
@@ -234,12 +268,6 @@ def check_head(
             connection.extend(t for t in _tokens(value) if t != b"keep-alive")
         else:  # upgrade
             upgrade = upgrade or bool(value)
-    if hosts > 1 or (not hosts and http_version == "1.1"):
-        raise ProtocolError(400, "exactly one Host header required")
-    if hosts and host not in _CHECKED_HOSTS:
-        if _PLAIN_HOST_FIELD.fullmatch(host) is None and _HOST_FIELD.fullmatch(host) is None:
-            raise ProtocolError(400, "invalid Host header")
-        _remember(_CHECKED_HOSTS, host)
 
     if b"close" in connection:
         keep_alive = False
@@ -265,7 +293,7 @@ def check_head(
             raise ProtocolError(400, "Transfer-Encoding in an HTTP/1.0 request")
         return Framing(0 if switching else CHUNKED, keep_alive)
     if not lengths:
-        return Framing(0, keep_alive)
+        return _NO_BODY_KEEP_ALIVE if keep_alive else _NO_BODY_CLOSE
     if len(lengths) > 1:
         # RFC 9110 section 8.6 lets a recipient collapse identical copies; llhttp refuses any.
         raise ProtocolError(400, "repeated Content-Length")
