@@ -72,7 +72,7 @@ def _pinned(cpu: int) -> Callable[[], None]:
 def _server_command(target: str) -> list[str]:
     """The command of a target: `bare`, `IMPL`, or `IMPL:option=value,...` (serve options)."""
     if target == BARE:
-        return [sys.executable, str(ROOT / "benchmarks" / "bare_server.py")]
+        return [sys.executable, "-m", "harness.yardstick"]
     impl, _, options = target.partition(":")
     command = [sys.executable, "-m", "harness.cli", "serve", "--impl", impl]
     for option in filter(None, options.split(",")):

@@ -1,8 +1,9 @@
 # `netmodels calibrate`: is the instrument faster than the thing it measures? The driver is run
-# against the fastest local target, and - when `wrk` is on PATH - wrk against the same target in
-# the same run, interleaved (driver, wrk, driver, wrk, ...), same connections, same CPUs. Both
-# saturate the server, so their ratio says whether the netmodels driver gives away throughput
-# that wrk (C) would have found; the driver's own CPU share says how far its ceiling is above.
+# against the fastest local target (usually `bare`, harness/yardstick.py) and - when `wrk` is on
+# PATH - wrk against the same target in the same run, interleaved (driver, wrk, driver, wrk, ...),
+# same connections, same CPUs. Both saturate the server, so their ratio says whether the
+# netmodels driver gives away throughput that wrk (C) would have found; the driver's own CPU
+# share says how far its ceiling is above.
 """The `calibrate` command."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from harness.results import manifest as manifest_io
 from harness.results.records import cpu_text
 from harness.runner import ServerProcess, ServerSampler
 from harness.runner.sampler import ServerSample
+from harness.runner.server import YARDSTICK
 from harness.trial import Setup, run_trial
 
 WRK_TIMEOUT_MARGIN = 30.0
@@ -40,7 +42,8 @@ WRK_TIMEOUT_MARGIN = 30.0
 
 def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: list[str]) -> int:
     """Run `netmodels calibrate`; returns the exit status."""
-    candidates = args.impls or registered
+    # The yardstick comes first: the fastest server there is, so the driver's ceiling shows.
+    candidates = args.impls or [YARDSTICK, *registered]
     wrk = shutil.which("wrk")
     base = Cell(
         impl=candidates[0],

@@ -70,7 +70,8 @@ def add_calibrate_options(parser: argparse.ArgumentParser) -> None:
         dest="impls",
         default=None,
         metavar="NAME",
-        help="candidate targets (default: every registered impl); the fastest is used",
+        help="candidate targets: registered impls, or `bare` for harness.yardstick "
+        "(default: bare and every registered impl); the fastest is used",
     )
     parser.add_argument("--connections", "-c", type=int, default=64)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")

@@ -76,11 +76,16 @@ def split_hostport(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+YARDSTICK = "bare"
+"""The name of `harness.yardstick` (a bare uvloop + httptools server) where an impl is expected."""
+
+
 class ServerProcess:
     """One `netmodels serve` child process; a context manager that always stops it.
 
     Args:
-        impl, protocol: what to serve.
+        impl, protocol: what to serve; impl `YARDSTICK` starts `harness.yardstick` (HTTP only,
+            options ignored, no admin endpoint).
         options: further `netmodels serve` options as (name, value) pairs, e.g. ("loop", "asyncio").
         cpus: CPUs to pin the server to (empty: not pinned).
     """
@@ -108,6 +113,8 @@ class ServerProcess:
         ]
         for name, value in options:
             self.argv += [f"--{name.replace('_', '-')}", value]
+        if impl == YARDSTICK:
+            self.argv = [sys.executable, "-m", "harness.yardstick"]
         self.cpus = cpus
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None

@@ -26,6 +26,7 @@ LAYERS = {
     "options": 5,
     "cli": 5,
     "serve": 5,
+    "yardstick": 5,  # a standalone server program: imports no harness module
 }
 
 
