@@ -34,7 +34,7 @@ from impls.protocol import (
     spin,
     work_response,
 )
-from impls.protocol.routes import text
+from impls.protocol.routes import INTERNAL_ERROR
 
 from ._actor import Actor, Behaviour
 from ._codec import Event
@@ -57,8 +57,6 @@ from ._services import Services, Tally
 from ._timers import Cancellable
 
 log = logging.getLogger(__name__)
-
-INTERNAL_ERROR = text(500, "internal server error", close=True)
 
 
 @dataclass(frozen=True, slots=True)

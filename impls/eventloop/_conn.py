@@ -16,7 +16,7 @@ import socket
 from collections import deque
 from typing import TYPE_CHECKING
 
-from impls.protocol import Connection, Response, Timer
+from impls.protocol import Connection, Timer
 
 from ._timers import TimerHandle
 
@@ -145,9 +145,3 @@ class Conn:
         except OSError:
             peer = "?"
         return f"<Conn {peer} {self.state.value} out={len(self.out)}>"
-
-
-INTERNAL_ERROR = Response(
-    500, ((b"content-type", b"text/plain"),), b"internal server error", close=True
-)
-"""The answer to a request whose handling raised: the server stays up, this connection closes."""

@@ -39,11 +39,12 @@ from impls.protocol import (
     spin,
     work_response,
 )
+from impls.protocol.routes import INTERNAL_ERROR
 from impls.registry import Listening
 from impls.sockets import configure, listen
 from impls.stats import LOOP_LAG_INTERVAL, Counters, ServerStatistics
 
-from ._conn import INTERNAL_ERROR, Conn, State
+from ._conn import Conn, State
 from ._kinds import (
     ACCEPT,
     WAKEUP,

@@ -23,7 +23,7 @@ from ._framing import Head, StrictFraming
 from ._rules import check_head
 
 
-def make_request(
+def make_request(  # noqa: PLR0917 - the fields of Request, in its order
     method: str, target: str, headers: Headers, body: bytes, version: str, keep_alive: bool
 ) -> Request:
     """Build a `Request`, splitting the target into path and query."""
@@ -67,7 +67,7 @@ class _Limits:
 _OWS = (b" ", b"\t")
 
 
-class _Stop(Exception):
+class _Stop(Exception):  # noqa: N818 - control flow, not an error
     """Raised inside an llhttp callback to stop parsing the rest of the buffer."""
 
 

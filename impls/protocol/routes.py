@@ -106,6 +106,11 @@ class Route:
     method: str
     handler: Handler
 
+    @property
+    def allow(self) -> bytes:
+        """The `Allow` value of a 405 here: HEAD comes with every GET."""
+        return b"GET, HEAD" if self.method == "GET" else self.method.encode("ascii")
+
 
 ROUTES: dict[str, Route] = {
     "/ping": Route("GET", ping),
@@ -126,8 +131,7 @@ def handle(request: Request) -> Action:
         return text(404, "not found")
     method = request.method
     if method != route.method and (method != "HEAD" or route.method != "GET"):
-        allow = route.method.encode("ascii")
-        return Response(405, (*_TEXT, (b"allow", allow)), b"method not allowed")
+        return Response(405, (*_TEXT, (b"allow", route.allow)), b"method not allowed")
     return route.handler(request)
 
 
@@ -142,6 +146,8 @@ def overloaded() -> Response:
 
 
 TIMEOUT = text(408, "request timeout", close=True)
+INTERNAL_ERROR = text(500, "internal server error", close=True)
+"""The answer to a request whose handling raised: the connection closes after it."""
 
 
 def dispatch(event: Request | RequestError | EchoData) -> Action | EchoData:

@@ -104,11 +104,11 @@ def test_unknown_path_is_404(
 @pytest.mark.parametrize(
     ("line", "allow"),
     [
-        ("POST /ping", "GET"),
+        ("POST /ping", "GET, HEAD"),
         ("GET /echo", "POST"),
-        ("PUT /bytes?n=1", "GET"),
-        ("DELETE /delay?ms=1", "GET"),
-        ("POST /work?ms=1", "GET"),
+        ("PUT /bytes?n=1", "GET, HEAD"),
+        ("DELETE /delay?ms=1", "GET, HEAD"),
+        ("POST /work?ms=1", "GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_with_allow(

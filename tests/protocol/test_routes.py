@@ -152,13 +152,13 @@ def test_unknown_path_is_404(target: str) -> None:
 @pytest.mark.parametrize(
     ("method", "target", "allow"),
     [
-        ("POST", "/ping", b"GET"),
+        ("POST", "/ping", b"GET, HEAD"),
         ("GET", "/echo", b"POST"),
         ("HEAD", "/echo", b"POST"),
-        ("PUT", "/bytes?n=1", b"GET"),
-        ("DELETE", "/delay?ms=1", b"GET"),
-        ("POST", "/work?ms=1", b"GET"),
-        ("OPTIONS", "/ping", b"GET"),
+        ("PUT", "/bytes?n=1", b"GET, HEAD"),
+        ("DELETE", "/delay?ms=1", b"GET, HEAD"),
+        ("POST", "/work?ms=1", b"GET, HEAD"),
+        ("OPTIONS", "/ping", b"GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_with_allow(method: str, target: str, allow: bytes) -> None:
