@@ -27,7 +27,7 @@ from . import histogram
 from .clients import Client, EchoClient, HttpClient
 from .pacer import Pacer, schedule
 from .requests import cycle
-from .tally import WINDOW_NS, Tally, WindowReport
+from .tally import FLUSH_NS, WINDOW_NS, Tally, WindowReport
 
 CONNECT_CONCURRENCY = 200
 """Connections being opened at once: C10K without a SYN flood into the listen backlog."""
@@ -206,7 +206,7 @@ class Load:
             index=self.plan.index,
             connections=self.plan.connections - sum(self.connect_errors.values()),
             windows=tally.report(cpu, wall, received),
-            slip=histogram.encode(tally.slip_histogram),
+            slip=histogram.encode(tally.slip_histogram()),
             errors={**self.connect_errors, **tally.errors},
             warmup_errors=dict(tally.warmup_errors),
             warmup_ok=tally.ok[0],
@@ -224,7 +224,8 @@ class Load:
     async def _windows(
         self, times: Times
     ) -> tuple[list[float], list[float], list[int], float | None]:
-        """Close each one-second window on time: its CPU, wall time and bytes; flush latencies.
+        """Close each one-second window on time: its CPU, wall time and bytes; flush latencies
+        every `FLUSH_NS` in between (small batches: a flush holds up the sends due meanwhile).
 
         Returns per-window CPU seconds, wall seconds and bytes, and the seconds this process
         waited for a CPU over the whole measurement.
@@ -236,8 +237,8 @@ class Load:
         boundaries = [times.measure + k * WINDOW_NS for k in range(tally.windows)] + [times.end]
         waited_at: list[float | None] = []
         for boundary in boundaries:
-            while monotonic_ns() < boundary:
-                await _sleep_until(boundary)
+            while (now := monotonic_ns()) < boundary:
+                await _sleep_until(min(boundary, now + FLUSH_NS))
                 tally.flush()  # also during warm-up, to keep the lists short
             cpu_at.append(time.process_time())
             wall_at.append(monotonic_ns())
