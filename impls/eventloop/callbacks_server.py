@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from impls.config import ServerConfig
 from impls.protocol import ResponseEncoder
 from impls.stats import LOOP_LAG_INTERVAL, Counters, ServerStatistics
+from impls.transport import receive_buffer
 
 if TYPE_CHECKING:
     from .callbacks_protocol import ConnectionProtocol
@@ -40,9 +41,7 @@ class CallbackServer:
         self.loop = loop
         self.pool = pool
         self.encoder = ResponseEncoder(config.server_name)
-        # Where every read lands: one buffer for all connections is enough, because the loop
-        # runs one callback at a time and `buffer_updated` consumes a read before the next one.
-        self.receive_buffer = memoryview(bytearray(config.receive_size))
+        self.receive_buffer = receive_buffer(config)  # where every connection's reads land
         self.counters = Counters()
         self.connections: set[ConnectionProtocol] = set()
         self.offload_pending = 0  # /work jobs submitted to the pool and not yet answered

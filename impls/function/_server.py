@@ -4,7 +4,9 @@
 # (the shared sans-I/O connection: "parse" and "encode" of the lecture's slides), the order of
 # pipelined answers, the connection's own timeouts, back-pressure and closing - and nothing the
 # service decides. Per connection it asks the codec for one request at a time, calls the service
-# on it, and writes the reply when it comes, so pipelined answers leave in request order.
+# on it, and writes the reply when it comes, so pipelined answers leave in request order. The
+# transport side - receive buffer, watermarks, the connection's timer, half-close and linger - is
+# `impls.transport.SansIOProtocol`, shared with eventloop-callbacks; this file adds the calls.
 #
 # Bounds (with `--backpressure on`): a connection whose output is above the high-water mark is
 # neither read nor served until it falls below the low one; and while its current request is
@@ -18,13 +20,14 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar, cast
+from typing import Generic, Protocol, TypeVar
 
 from .. import sockets
 from ..config import ServerConfig
 from ..protocol import RequestError, Response, Timer
 from ..protocol.routes import error_response
 from ..stats import Counters, ServerStatistics
+from ..transport import SansIOProtocol, receive_buffer
 from ._eager import start_eagerly
 from ._futures import within
 from ._service import Service
@@ -71,10 +74,7 @@ class _Shared(Generic[Req, Rep]):
         self.config = config
         self.counters = counters
         self.loop = asyncio.get_running_loop()
-        # One receive buffer for all connections of the server, `--receive-size` bytes: every
-        # impl asks the kernel for the same amount per read (the loops' defaults differ), and
-        # what is read is copied out at once, before any other connection can read.
-        self.receive_buffer = memoryview(bytearray(config.receive_size))
+        self.receive_buffer = receive_buffer(config)  # where every connection's reads land
         self.connections: set[_Connection[Req, Rep]] = set()
         self.stopping = False
         self.all_closed = asyncio.Event()
@@ -95,83 +95,22 @@ class _Shared(Generic[Req, Rep]):
             self.all_closed.set()
 
 
-class _Connection(asyncio.BufferedProtocol, Generic[Req, Rep]):
-    """One connection: transport callbacks in, service calls out."""
+class _Connection(SansIOProtocol[Codec[Req, Rep]], Generic[Req, Rep]):
+    """One connection: transport callbacks in (`SansIOProtocol`), service calls out."""
+
+    _log = log
 
     def __init__(self, shared: _Shared[Req, Rep]) -> None:
+        super().__init__(shared.new_codec(), shared.config, shared.loop, shared.receive_buffer)
         self._shared = shared
-        self._loop = shared.loop
         self._service = shared.service
-        self._backpressure = shared.config.backpressure
-        self.codec = shared.new_codec()
-        self.transport: asyncio.Transport | None = None
-        self.reading_paused = False  # read racily by statistics()
-        self._writing_paused = False
         self._call: asyncio.Task[Rep] | None = None  # the request being served, if it waits
-        self._finishing = False
-        self._lost = False
-        self._peer_eof = False
-        # The connection's timeout. One call_at handle serves many Timers: a new Timer due later
-        # than the armed handle leaves it alone, and the handle re-arms when it fires (a
-        # keep-alive request then costs no cancel + call_at pair).
-        self._timer: Timer | None = None
-        self._deadline = 0.0
-        self._handle: asyncio.TimerHandle | None = None
-        self._handle_due = 0.0
-        self._linger: asyncio.TimerHandle | None = None
 
-    # --- transport callbacks ----------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's TCPTransport has the asyncio.Transport methods but not the base class.
-        self.transport = transport = cast(asyncio.Transport, transport)
-        if not self._shared.admit(self):
-            self._lost = True  # never admitted: nothing to forget later
-            transport.close()
-            return
-        config = self._shared.config
-        if self._backpressure:
-            transport.set_write_buffer_limits(config.write_high_water, config.write_low_water)
-        if not config.tcp_nodelay:  # both loops disable Nagle by default
-            sock = transport.get_extra_info("socket")
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
-        self._sync_timer()
+    # --- called by the transport (through SansIOProtocol) -----------------------------------
+    def _admit(self) -> bool:
+        return self._shared.admit(self)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self._shared.receive_buffer
-
-    def buffer_updated(self, nbytes: int) -> None:
-        if self._finishing:
-            return  # lingering: input is drained and dropped
-        self.codec.receive_data(bytes(self._shared.receive_buffer[:nbytes]))
-        self._pump()
-
-    def eof_received(self) -> bool:
-        self._peer_eof = True
-        if self._finishing:
-            return False  # the transport closes once our output is flushed
-        self.codec.receive_data(b"")
-        self._pump()
-        return True  # our side stays open: answers to what was received may be pending
-
-    def pause_writing(self) -> None:
-        if self._backpressure and not self._finishing:
-            self._writing_paused = True
-            self._sync_reading()
-
-    def resume_writing(self) -> None:
-        if self._finishing:
-            self._flushed()
-        elif self._writing_paused:
-            self._writing_paused = False
-            self._pump()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._lost:
-            return
-        self._lost = True
-        for handle in (self._handle, self._linger):
-            if handle is not None:
-                handle.cancel()
+    def _release(self) -> None:  # also after `abort()`, when the grace period is over
         if self._call is not None:
             self._call.cancel()  # the interrupt: it travels inward through every filter
         self._shared.forget(self)
@@ -179,7 +118,7 @@ class _Connection(asyncio.BufferedProtocol, Generic[Req, Rep]):
     # --- serving ----------------------------------------------------------------------------
     def _pump(self) -> None:
         """Serve parsed requests in order, as long as nothing holds the connection back."""
-        codec = self.codec
+        codec = self.conn
         shared = self._shared
         try:
             while not (self._call or self._writing_paused or shared.stopping or self._lost):
@@ -205,7 +144,7 @@ class _Connection(asyncio.BufferedProtocol, Generic[Req, Rep]):
         if call.cancelled() or self._lost:
             return
         try:
-            self._write(self.codec.send(call.result()))
+            self._write(self.conn.send(call.result()))
         except Exception:
             self._fail()
             return
@@ -217,108 +156,26 @@ class _Connection(asyncio.BufferedProtocol, Generic[Req, Rep]):
             self.transport.write(data)
 
     def _after_step(self) -> None:
-        if self._call is None and (self.codec.done or self._shared.stopping):
+        if self._call is None and (self.conn.done or self._shared.stopping):
             self._finish()
         else:
             self._sync_reading()
             self._sync_timer()
 
     def _sync_reading(self) -> None:
+        """Hold reading above the high watermark, and while a call is out with another request
+        already parsed (the bound on pipelining in the module comment)."""
         if not self._backpressure or self.transport is None:
             return
-        hold = self._writing_paused or (self._call is not None and self.codec.pending > 0)
+        hold = self._writing_paused or (self._call is not None and self.conn.pending > 0)
         if hold != self.reading_paused:
-            self.reading_paused = hold
-            if hold:
-                self.transport.pause_reading()
-            else:
-                self.transport.resume_reading()
-
-    # --- the connection's timeout (timers are data: the codec says which should run) --------
-    def _sync_timer(self) -> None:
-        timer = self.codec.timer()
-        if timer is self._timer:
-            return
-        self._timer = timer
-        if timer is None:
-            return  # an armed handle finds nothing to expire when it fires
-        self._deadline = deadline = self._loop.time() + timer.seconds
-        if self._handle is not None:
-            if self._handle_due <= deadline:
-                return  # it fires first, and re-arms for this timer then
-            self._handle.cancel()
-        self._arm(deadline)
-
-    def _arm(self, deadline: float) -> None:
-        self._handle_due = deadline
-        self._handle = self._loop.call_at(deadline, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._handle = None
-        timer = self._timer
-        if timer is None or self._finishing or self._lost:
-            return
-        if self._deadline > self._handle_due:  # a later timer replaced the one armed for
-            self._arm(self._deadline)
-            return
-        data = self.codec.expire(timer.token)
-        if data is not None:
-            self._write(data)  # a 408, or nothing for an idle connection
-            self._after_step()
+            self._hold_reading(hold)
 
     # --- closing ----------------------------------------------------------------------------
     def stop(self) -> None:
         """The server is stopping: finish now if idle, else right after the current answer."""
         if self._call is None:
             self._finish()
-
-    def abort(self) -> None:
-        """Close at once, dropping unsent output and interrupting the request being served."""
-        if self.transport is not None:
-            self.transport.abort()
-
-    def _finish(self) -> None:
-        """Half-close after the last answer, drain input, close after `linger_timeout`.
-
-        Closing with unread input makes the kernel send a reset, and the client could lose the
-        answer (a 413, say) before reading it; a half-close lets it read to the end.
-        """
-        if self._finishing or self._lost:
-            return
-        self._finishing = True
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        transport = self.transport
-        assert transport is not None
-        if self._peer_eof:
-            transport.close()  # flushes the output first; nothing left to drain
-            return
-        transport.write_eof()  # sent once the output is flushed
-        if self.reading_paused:
-            self.reading_paused = False
-            transport.resume_reading()
-        # Watermarks of zero make resume_writing mean "everything is flushed": the linger
-        # period starts then, not while a large answer is still going out.
-        transport.set_write_buffer_limits(high=0, low=0)
-        if transport.get_write_buffer_size() == 0:
-            self._flushed()
-
-    def _flushed(self) -> None:
-        if self._linger is None and not self._lost:
-            assert self.transport is not None
-            self._linger = self._loop.call_later(
-                self._shared.config.linger_timeout, self.transport.close
-            )
-
-    def _fail(self) -> None:
-        log.exception("connection failed; closing it")
-        self.abort()
-
-    def buffered_bytes(self) -> int:
-        """Output accepted by the transport and not yet taken by the kernel."""
-        transport = self.transport
-        return 0 if transport is None or self._lost else transport.get_write_buffer_size()
 
 
 class FunctionServer(Generic[Req, Rep]):
@@ -340,7 +197,7 @@ class FunctionServer(Generic[Req, Rep]):
         reads plain ints, never calling into the loop, which is not thread-safe)."""
         connections = tuple(self._shared.connections)
         return self._shared.counters.snapshot(
-            queue_depths={"pipeline": sum(c.codec.pending for c in connections)},
+            queue_depths={"pipeline": sum(c.conn.pending for c in connections)},
             buffered_bytes_out=sum(c.buffered_bytes() for c in connections),
             reading_paused_connections=sum(c.reading_paused for c in connections),
         )
