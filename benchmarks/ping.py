@@ -276,7 +276,11 @@ def table(rows: Sequence[dict[str, Any]], title: str) -> Table:
         "p99 ms",
         "errors",
     ):
-        out.add_column(name, justify="left" if name == "target" else "right")
+        out.add_column(
+            name,
+            justify="left" if name == "target" else "right",
+            overflow="fold",  # a target with options is long; its name must stay whole
+        )
     for row in rows:
         ratio, cpu_ratio = row["throughput_ratio"], row["cpu_ratio"]
         out.add_row(
