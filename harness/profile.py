@@ -96,6 +96,11 @@ class Cell:
     rate_fraction: open mode: the rate as a fraction of the capacity measured first.
     role: "measure" for a cell of the profile, "capacity" for the closed-loop run that sizes the
         open-loop rates of its group.
+    idle_connections: connections opened before the run and held idle through it, beside the
+        measured ones (what makes a selector's cost per registered socket visible).
+    read_rate: slow readers: bytes per second each connection reads (0: as fast as it can);
+        they still send as fast as the server takes requests, so unread answers pile up.
+    experiment: the experiment the cell belongs to (E1 ... E9), for the report.
     """
 
     impl: str
@@ -112,6 +117,9 @@ class Cell:
     warmup: float = 1.0
     options: tuple[tuple[str, str], ...] = ()
     role: Literal["measure", "capacity", "probe"] = "measure"
+    idle_connections: int = 0
+    read_rate: int = 0
+    experiment: str = ""
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -133,6 +141,10 @@ class Cell:
             yield "open mode needs a rate or a rate fraction"
         if self.rate is not None and self.rate <= 0:
             yield "rate must be > 0"
+        if self.idle_connections < 0 or self.read_rate < 0:
+            yield "idle_connections and read_rate must be >= 0"
+        if self.read_rate and self.mode != "closed":
+            yield "slow readers (read_rate) run in closed mode"
 
     @property
     def group(self) -> tuple[str, tuple[tuple[str, str], ...], str, str, int]:
@@ -153,6 +165,10 @@ class Cell:
             load += f" d{self.pipeline}"
         if self.payload:
             load += f" {self.payload}B"
+        if self.idle_connections:
+            load += f" +{self.idle_connections} idle"
+        if self.read_rate:
+            load += f" reading {self.read_rate:,} B/s"
         if self.mode == "open":
             if self.rate is not None:
                 load += f" {self.rate:g}/s"
@@ -174,6 +190,16 @@ class Capacity:
     pipeline: int = 1
     duration: float = 2.0
     warmup: float = 0.5
+    ignore_options: tuple[str, ...] = ()
+    """Server options that do not change capacity as the profile means it: cells that differ only
+    in these share one capacity trial, run without them (admission limits: an overload sweep with
+    and without `max_inflight` must offer the same rates to both)."""
+
+    def group(self, cell: Cell) -> tuple[object, ...]:
+        """The capacity group of `cell`: its `Cell.group` less the ignored options."""
+        impl, options, *rest = cell.group
+        kept = tuple(kv for kv in options if kv[0] not in self.ignore_options)
+        return (impl, kept, *rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +208,30 @@ class ImplChoice:
 
     name: str
     options: tuple[tuple[str, str], ...] = ()
+
+    def with_options(self, extra: Mapping[str, Any]) -> ImplChoice:
+        """This server with `extra` options laid over its own."""
+        merged = dict(self.options) | {str(k): str(v) for k, v in extra.items()}
+        return ImplChoice(self.name, tuple(sorted(merged.items())))
+
+
+PROBE_KINDS = ("selector_wait",)
+"""Measurements a profile may ask for that are not load trials (`[[probe]]` tables)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """A `[[probe]]` of a profile: one wait of each selector, timed against registered sockets.
+
+    kind: what to measure (`PROBE_KINDS`).
+    variants: the selectors to time; params: the socket counts; waits: waits timed per point.
+    """
+
+    kind: str
+    experiment: str = ""
+    variants: tuple[str, ...] = ("select", "poll", "epoll")
+    params: tuple[int, ...] = (10, 100, 1000, 4000)
+    waits: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,23 +250,41 @@ class Profile:
     repetitions: int = 1
     capacity: Capacity = Capacity()
     source: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    probes: tuple[ProbeSpec, ...] = ()
+    matrix_impls: tuple[tuple[ImplChoice, ...] | None, ...] = ()
+    """Per matrix: its own servers (a matrix's `impls`), or None for the profile's."""
+    only: frozenset[str] | None = None
+    """Run only these impls (`netmodels sweep --impl`); None for all."""
+
+    def servers(self) -> list[ImplChoice]:
+        """Every server of the profile: its impls, then those only a matrix names, in order."""
+        seen = dict.fromkeys(self.impls)
+        for choices in self.matrix_impls:
+            seen.update(dict.fromkeys(choices or ()))
+        return [s for s in seen if self.only is None or s.name in self.only]
 
     def cells(self) -> list[Cell]:
-        """Every measured cell, in profile order: impls outermost, then each matrix's product."""
-        return [
-            cell
-            for impl in self.impls
-            for matrix in self.matrices
-            for cell in _expand(matrix, impl, self.duration, self.warmup)
-        ]
+        """Every measured cell, in profile order: servers outermost, then each matrix's product
+        (a matrix with its own `impls` contributes only for those)."""
+        cells: list[Cell] = []
+        for impl in self.servers():
+            for n, matrix in enumerate(self.matrices):
+                own = self.matrix_impls[n] if n < len(self.matrix_impls) else None
+                if impl in (self.impls if own is None else own):
+                    cells.extend(_expand(matrix, impl, self.duration, self.warmup))
+        return cells
 
     def capacity_cells(self) -> list[Cell]:
         """One closed-loop cell per group that has cells with a `rate_fraction`."""
         seen: dict[tuple[object, ...], Cell] = {}
         for cell in self.cells():
-            if cell.rate_fraction is not None and cell.group not in seen:
-                seen[cell.group] = replace(
+            group = self.capacity.group(cell)
+            if cell.rate_fraction is not None and group not in seen:
+                seen[group] = replace(
                     cell,
+                    options=group[1],  # type: ignore[arg-type]
+                    idle_connections=0,
+                    read_rate=0,
                     mode="closed",
                     connections=self.capacity.connections,
                     pipeline=self.capacity.pipeline,
@@ -231,6 +299,11 @@ class Profile:
 
 
 MATRIX_KEYS = {
+    "experiment",
+    "impls",
+    "options",
+    "idle_connections",
+    "read_rates",
     "protocols",
     "workloads",
     "modes",
@@ -250,7 +323,8 @@ def _expand(
 ) -> Iterator[Cell]:
     protocols = matrix.get("protocols", ["http"])
     modes = matrix.get("modes", ["closed"])
-    for protocol, mode in itertools.product(protocols, modes):
+    for extra, protocol, mode in itertools.product(matrix.get("options", [{}]), protocols, modes):
+        server = impl.with_options(extra)
         workloads = matrix.get("workloads", [STREAM if protocol == "echo" else "ping"])
         rates: list[tuple[float | None, float | None]] = [(None, None)]
         if mode == "open":
@@ -259,17 +333,22 @@ def _expand(
         for workload, connections, pipeline, payload, (
             rate,
             fraction,
-        ), arrivals in itertools.product(
+        ), arrivals, idle, read_rate in itertools.product(
             workloads,
             matrix.get("connections", [64]),
             matrix.get("pipelines", [1]) if mode == "closed" else [1],
             matrix.get("payloads", [64 if protocol == "echo" else 0]),
             rates,
             matrix.get("arrivals", ["constant"]) if mode == "open" else ["constant"],
+            matrix.get("idle_connections", [0]),
+            matrix.get("read_rates", [0]),
         ):
             yield Cell(
-                impl=impl.name,
-                options=impl.options,
+                impl=server.name,
+                options=server.options,
+                idle_connections=int(idle),
+                read_rate=int(read_rate),
+                experiment=str(matrix.get("experiment", "")),
                 protocol=protocol,
                 workload=Workload.parse(workload),
                 mode=mode,
@@ -300,37 +379,45 @@ def resolve(name_or_path: str) -> Path:
     raise FileNotFoundError(f"no profile {name_or_path!r} (bundled: {known})")
 
 
-def load(name_or_path: str, registered: Sequence[str]) -> Profile:
-    """Read a profile by name or path (see `resolve`) and check it against the registered impls."""
+def load(name_or_path: str, registered: Sequence[str], targets: Sequence[str] = ()) -> Profile:
+    """Read a profile by name or path (see `resolve`) and check it against the registered impls
+    (and the other `targets` a matrix may name: the yardstick, the stall target, peers)."""
     path = resolve(name_or_path)
     with path.open("rb") as f:
         data = tomllib.load(f)
     try:
-        return from_dict(data, registered)
+        return from_dict(data, registered, targets)
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def from_dict(data: Mapping[str, Any], registered: Sequence[str]) -> Profile:
+def from_dict(
+    data: Mapping[str, Any], registered: Sequence[str], targets: Sequence[str] = ()
+) -> Profile:
     """Build a `Profile` from parsed TOML.
 
-    `impls = ["*"]` means every name in `registered`, with default options.
+    `impls = ["*"]` means every name in `registered`, with default options; a matrix's own
+    `impls` may also name `targets` (servers that are not impls, e.g. `bare`, `stall`, `nginx`).
 
     Raises:
         ValueError: unknown keys, unknown impls, a cell that does not make sense.
     """
-    known_top = {"name", "description", "duration", "warmup", "repetitions", "capacity"}
-    unknown = set(data) - known_top - {"impls", "matrix"}
+    known_top = {"name", "description", "duration", "warmup", "repetitions", "capacity", "only"}
+    unknown = set(data) - known_top - {"impls", "matrix", "probe"}
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
     impls = tuple(_impl_choices(data.get("impls", ["*"]), registered))
     matrices = tuple(data.get("matrix", []))
     if not matrices:
         raise ValueError("a profile needs at least one [[matrix]]")
+    own: list[tuple[ImplChoice, ...] | None] = []
     for matrix in matrices:
         stray = set(matrix) - MATRIX_KEYS
         if stray:
             raise ValueError(f"unknown matrix keys {sorted(stray)} (known: {sorted(MATRIX_KEYS)})")
+        names = matrix.get("impls")
+        own.append(None if names is None else tuple(_impl_choices(names, registered, targets)))
+    probes = tuple(_probe(entry) for entry in data.get("probe", []))
     profile = Profile(
         name=str(data.get("name", "unnamed")),
         description=str(data.get("description", "")),
@@ -339,8 +426,11 @@ def from_dict(data: Mapping[str, Any], registered: Sequence[str]) -> Profile:
         duration=float(data.get("duration", 10.0)),
         warmup=float(data.get("warmup", 1.0)),
         repetitions=int(data.get("repetitions", 1)),
-        capacity=Capacity(**data.get("capacity", {})),
+        capacity=_capacity(data.get("capacity", {})),
         source=dict(data),
+        probes=probes,
+        matrix_impls=tuple(own),
+        only=frozenset(data["only"]) if "only" in data else None,
     )
     if profile.repetitions < 1:
         raise ValueError("repetitions must be >= 1")
@@ -348,7 +438,32 @@ def from_dict(data: Mapping[str, Any], registered: Sequence[str]) -> Profile:
     return profile
 
 
-def _impl_choices(entries: Sequence[Any], registered: Sequence[str]) -> Iterator[ImplChoice]:
+def _capacity(entry: Mapping[str, Any]) -> Capacity:
+    values = dict(entry)
+    if "ignore_options" in values:
+        values["ignore_options"] = tuple(str(o) for o in values["ignore_options"])
+    return Capacity(**values)
+
+
+def _probe(entry: Mapping[str, Any]) -> ProbeSpec:
+    stray = set(entry) - {"kind", "experiment", "variants", "params", "waits"}
+    if stray:
+        raise ValueError(f"unknown probe keys {sorted(stray)}")
+    kind = str(entry.get("kind", ""))
+    if kind not in PROBE_KINDS:
+        raise ValueError(f"unknown probe kind {kind!r} (known: {', '.join(PROBE_KINDS)})")
+    probe = ProbeSpec(kind=kind, experiment=str(entry.get("experiment", "")))
+    return replace(
+        probe,
+        variants=tuple(str(v) for v in entry.get("variants", probe.variants)),
+        params=tuple(int(p) for p in entry.get("params", probe.params)),
+        waits=int(entry.get("waits", probe.waits)),
+    )
+
+
+def _impl_choices(
+    entries: Sequence[Any], registered: Sequence[str], targets: Sequence[str] = ()
+) -> Iterator[ImplChoice]:
     for entry in entries:
         if entry == "*":
             yield from (ImplChoice(name) for name in registered)
@@ -357,8 +472,9 @@ def _impl_choices(entries: Sequence[Any], registered: Sequence[str]) -> Iterator
             name, options = entry, {}
         else:
             name, options = entry["name"], entry.get("options", {})
-        if name not in registered:
-            raise ValueError(f"unknown impl {name!r} (registered: {', '.join(registered)})")
+        if name not in registered and name not in targets:
+            known = ", ".join([*registered, *targets])
+            raise ValueError(f"unknown impl {name!r} (known: {known})")
         yield ImplChoice(name, tuple(sorted((str(k), str(v)) for k, v in options.items())))
 
 

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from time import monotonic_ns
 from typing import Any
 
@@ -18,9 +18,11 @@ from harness.driver import DriverError, DriverPool, LoadResult, histogram
 from harness.driver.pool import START_MARGIN
 from harness.profile import Cell
 from harness.results import (
+    KindRecord,
     ServerFigures,
     TrialRecord,
     cell_record,
+    kind_records,
     server_figures,
     timeseries_rows,
     trial_record,
@@ -62,6 +64,7 @@ class TrialOutcome:
     histogram: str | None
     timeseries: list[dict[str, Any]]
     load: LoadResult | None = None
+    kinds: list[tuple[KindRecord, str]] = field(default_factory=list)
 
 
 def run_trial(
@@ -119,7 +122,11 @@ def run_trial(
         extra_flags=["server_died"] if died else [],
     )
     return TrialOutcome(
-        record, histogram.encode(load.histogram), timeseries_rows(trial_id, load, samples), load
+        record,
+        histogram.encode(load.histogram),
+        timeseries_rows(trial_id, load, samples),
+        load,
+        kind_records(trial_id, load, histogram_path),
     )
 
 

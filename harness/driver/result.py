@@ -45,12 +45,22 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class KindResult:
+    """One request kind of a mixed workload: its right answers, errors and latencies."""
+
+    requests: int
+    errors: int
+    histogram: HdrHistogram
+
+
+@dataclass(frozen=True, slots=True)
 class LoadResult:
     """What the driver measured.
 
     requests: right answers to requests meant for the measurement window.
     sent: requests meant for the measurement window (open mode: scheduled and sent).
-    errors: failures by kind (a wrong status, body or length; a lost connection; `unfinished`
+    errors: failures by kind (a wrong status, body or length; a lost connection; `unread`: a
+        slow reader's answers not yet read at the end, which do not flag the trial; `unfinished`
         for answers still missing after the drain; connect failures).
     driver_cpu: the busiest driver process's CPU share over the measurement.
     driver_wait: the largest share of the measurement a driver process spent runnable but
@@ -79,6 +89,12 @@ class LoadResult:
     pipelined_sends: int = 0
     reconnects: int = 0
     warmup_errors: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, KindResult] = field(default_factory=dict)
+    """Mixed workloads only: each request kind's own figures (measurement window)."""
+    idle_open: int | None = None
+    """Idle connections held open beside the measured ones (None: none were asked for)."""
+    idle_errors: dict[str, int] = field(default_factory=dict)
+    """Why idle connections could not be opened (connect_refused, fd_limit, ...)."""
 
     @property
     def error_count(self) -> int:
@@ -123,9 +139,10 @@ class LoadResult:
 
     @property
     def flags(self) -> list[str]:
-        """`errors`, `driver_bound`, `contended`, `invalid` (thresholds above); [] if clean."""
+        """`errors`, `driver_bound`, `contended`, `invalid` (thresholds above), `idle_refused`
+        (fewer idle connections held than asked for); [] if clean."""
         out = []
-        if self.error_count:
+        if self.error_count - self.errors.get("unread", 0):
             out.append("errors")
         if self.driver_cpu > DRIVER_CPU_LIMIT:
             out.append("driver_bound")
@@ -136,4 +153,6 @@ class LoadResult:
             slip is not None and slip > SLIP_P99_LIMIT_US
         ):
             out.append("invalid")
+        if self.idle_open is not None and self.idle_open < self.cell.idle_connections:
+            out.append("idle_refused")
         return out

@@ -4,26 +4,38 @@
 
 from .load import error_kinds, load
 from .records import (
+    KindRecord,
     ServerFigures,
     TrialRecord,
     cell_record,
+    kind_records,
     server_figures,
     timeseries_rows,
     trial_record,
 )
 from .run import RESULTS_ROOT, RunDirectory
-from .schema import SCHEMA_VERSION, TIMESERIES_COLUMNS, TRIAL_COLUMNS
+from .schema import (
+    KIND_COLUMNS,
+    PROBE_COLUMNS,
+    SCHEMA_VERSION,
+    TIMESERIES_COLUMNS,
+    TRIAL_COLUMNS,
+)
 
 __all__ = [
+    "KIND_COLUMNS",
+    "PROBE_COLUMNS",
     "RESULTS_ROOT",
     "SCHEMA_VERSION",
     "TIMESERIES_COLUMNS",
     "TRIAL_COLUMNS",
+    "KindRecord",
     "RunDirectory",
     "ServerFigures",
     "TrialRecord",
     "cell_record",
     "error_kinds",
+    "kind_records",
     "load",
     "server_figures",
     "timeseries_rows",

@@ -11,10 +11,17 @@ from typing import Literal
 import pandas as pd  # type: ignore[import-untyped]
 
 from . import manifest as manifest_io
-from .run import MANIFEST, TIMESERIES, TRIALS
-from .schema import TIMESERIES_COLUMNS, TRIAL_COLUMNS
+from .run import KINDS, MANIFEST, PROBES, TIMESERIES, TRIALS
+from .schema import KIND_COLUMNS, PROBE_COLUMNS, TIMESERIES_COLUMNS, TRIAL_COLUMNS
 
-Table = Literal["trials", "timeseries"]
+Table = Literal["trials", "timeseries", "kinds", "probes"]
+
+_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "trials": (TRIALS, TRIAL_COLUMNS),
+    "timeseries": (TIMESERIES, TIMESERIES_COLUMNS),
+    "kinds": (KINDS, KIND_COLUMNS),
+    "probes": (PROBES, PROBE_COLUMNS),
+}
 
 _TEXT_COLUMNS = {
     "trial_id",
@@ -34,6 +41,13 @@ _TEXT_COLUMNS = {
     "histogram",
     "source",
     "queues",
+    "experiment",
+    "kind",
+    "probe_id",
+    "probe",
+    "variant",
+    "unit",
+    "note",
 }
 
 
@@ -42,8 +56,10 @@ def load(path: str | Path, table: Table = "trials") -> pd.DataFrame:
 
     Args:
         path: a run directory (with manifest.json).
-        table: "trials" (one row per committed trial) or "timeseries" (client windows and
-            server samples of committed trials).
+        table: "trials" (one row per committed trial), "timeseries" (client windows and
+            server samples of committed trials), "kinds" (one row per request kind of a
+            committed trial with a mixed workload) or "probes" (measurements that are not load
+            trials, e.g. one selector wait's cost).
 
     Returns:
         A DataFrame with the table's columns (numbers as numbers, empty cells as NaN, text as
@@ -56,13 +72,15 @@ def load(path: str | Path, table: Table = "trials") -> pd.DataFrame:
         ValueError: a schema version this code does not know.
     """
     root = Path(path)
+    if table not in _TABLES:
+        raise ValueError(f"unknown table {table!r} (known: {', '.join(_TABLES)})")
     meta = manifest_io.read(root / MANIFEST)
-    columns = TRIAL_COLUMNS if table == "trials" else TIMESERIES_COLUMNS
+    name, columns = _TABLES[table]
     trials = _read(root / TRIALS, TRIAL_COLUMNS)
-    if table == "trials":
-        frame = trials
+    if table in ("trials", "probes"):
+        frame = trials if table == "trials" else _read(root / name, columns)
     else:
-        frame = _read(root / TIMESERIES, columns)
+        frame = _read(root / name, columns)
         frame = frame[frame["trial_id"].isin(set(trials["trial_id"]))].reset_index(drop=True)
     frame.attrs["manifest"] = meta
     frame.attrs["path"] = str(root)
@@ -87,6 +105,9 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         na_values={name: [""] for name in columns if name not in _TEXT_COLUMNS},
     )
     for name in columns:
-        if name not in frame:
-            frame[name] = pd.NA
+        if name not in frame:  # a column of a later schema version than the run's
+            if name in _TEXT_COLUMNS:
+                frame[name] = pd.Series([""] * len(frame), dtype="string", index=frame.index)
+            else:
+                frame[name] = float("nan")
     return frame[list(columns)]

@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from harness.driver import LoadResult
+from harness.driver import histogram as histogram_module
 from harness.profile import Cell
 from harness.runner import ServerSample
 
-from .schema import TIMESERIES_COLUMNS, TRIAL_COLUMNS
+from .schema import KIND_COLUMNS, TIMESERIES_COLUMNS, TRIAL_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,12 @@ class TrialRecord:
     flags: str
     started_at: str
     histogram: str = ""
+    experiment: str = ""
+    idle_connections: int = 0
+    read_rate: int | None = None
+    idle_open: int | None = None
+    server_rss_growth_kib_s: float | None = None
+    server_buffered_peak: int | None = None
 
     def row(self) -> dict[str, Any]:
         """The record as a CSV row (None -> empty)."""
@@ -91,6 +98,8 @@ class ServerFigures:
     rss_peak_kib: int | None = None
     fds_peak: int | None = None
     threads_peak: int | None = None
+    rss_growth_kib_s: float | None = None
+    buffered_peak: int | None = None
 
 
 def server_figures(
@@ -107,13 +116,33 @@ def server_figures(
     covered = (high - low) / duration
     cpu = end - start if start is not None and end is not None and covered > 0.5 else None
     window = [s for s in timed if 0.0 <= s.t <= duration] or timed
+    buffered = [s.gauges["buffered_bytes:out"] for s in window if "buffered_bytes:out" in s.gauges]
     return ServerFigures(
         cpu_us_per_req=cpu / (requests * covered) * 1e6 if cpu is not None and requests else None,
         cpu_util=cpu / (high - low) if cpu is not None else None,
         rss_peak_kib=max(s.rss_kib or 0 for s in window),
         fds_peak=max(s.fds or 0 for s in window),
         threads_peak=max(s.threads or 0 for s in window),
+        rss_growth_kib_s=rss_slope(window),
+        buffered_peak=round(max(buffered)) if buffered else None,
     )
+
+
+def rss_slope(samples: Sequence[ServerSample]) -> float | None:
+    """Least-squares slope of the server's RSS over `samples`, in KiB per second.
+
+    A slope, not last minus first: one allocation burst at the start (a pool warming up) should
+    not read as growth, and steady growth under a slow reader should not hide behind a dip.
+    """
+    points = [(s.t, float(s.rss_kib)) for s in samples if s.rss_kib is not None]
+    if len(points) < 3:
+        return None
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_r = sum(r for _, r in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    if spread <= 0:
+        return None
+    return sum((t - mean_t) * (r - mean_r) for t, r in points) / spread
 
 
 def _cpu_at(samples: Sequence[ServerSample], t: float) -> float | None:
@@ -192,6 +221,11 @@ def cell_record(
         flags="",
         started_at=started_at,
         histogram="",
+        experiment=cell.experiment,
+        idle_connections=cell.idle_connections,
+        read_rate=cell.read_rate or None,
+        server_rss_growth_kib_s=server.rss_growth_kib_s,
+        server_buffered_peak=server.buffered_peak,
     )
 
 
@@ -240,9 +274,63 @@ def trial_record(
         slip_p99_us=load.slip_p99_us,
         driver_cpu=load.driver_cpu,
         driver_wait=load.driver_wait,
+        idle_open=load.idle_open,
         flags=";".join([*load.flags, *extra_flags]),
         histogram=histogram,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class KindRecord:
+    """One row of kinds.csv: one request kind of a mixed workload (`schema.KIND_COLUMNS`)."""
+
+    trial_id: str
+    kind: str
+    requests: int
+    errors: int
+    rps: float
+    p50_us: float | None
+    p90_us: float | None
+    p99_us: float | None
+    p999_us: float | None
+    p9999_us: float | None
+    max_us: float | None
+    mean_us: float | None
+    histogram: str
+
+    def row(self) -> dict[str, Any]:
+        """The record as a CSV row (None -> empty)."""
+        values = asdict(self)
+        return {name: _cell(values[name]) for name in KIND_COLUMNS}
+
+
+def kind_records(
+    trial_id: str, load: LoadResult, histogram_path: str
+) -> list[tuple[KindRecord, str]]:
+    """The kinds.csv rows of a trial (none for a single-kind workload), each with its encoded
+    histogram; `histogram_path` is the trial's own (`histograms/0001.hdr`)."""
+    out = []
+    stem = histogram_path.removesuffix(".hdr")
+    for kind, result in sorted(load.kinds.items()):
+        latency = histogram_module.summary(result.histogram)
+        path = f"{stem}.{kind.replace(':', '-')}.hdr"
+        record = KindRecord(
+            trial_id=trial_id,
+            kind=kind,
+            requests=result.requests,
+            errors=result.errors,
+            rps=result.requests / load.duration_s if load.duration_s > 0 else 0.0,
+            p50_us=latency["p50"],
+            p90_us=latency["p90"],
+            p99_us=latency["p99"],
+            p999_us=latency["p999"],
+            p9999_us=latency["p9999"],
+            max_us=latency["max"],
+            mean_us=latency["mean"],
+            histogram=path,
+        )
+        out.append((record, histogram_module.encode(result.histogram)))
+    return out
 
 
 def timeseries_rows(

@@ -17,14 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic, manifest
-from .records import TrialRecord
-from .schema import TIMESERIES_COLUMNS, TRIAL_COLUMNS
+from .records import KindRecord, TrialRecord
+from .schema import (
+    KIND_COLUMNS,
+    PROBE_COLUMNS,
+    SCHEMA_VERSION,
+    TIMESERIES_COLUMNS,
+    TRIAL_COLUMNS,
+)
 
 RESULTS_ROOT = manifest.REPO / "results"
 
 MANIFEST = "manifest.json"
 TRIALS = "trials.csv"
 TIMESERIES = "timeseries.csv"
+KINDS = "kinds.csv"
+PROBES = "probes.csv"
 HISTOGRAMS = "histograms"
 
 
@@ -41,6 +49,7 @@ class RunDirectory:
         self.path = path
         self.manifest = meta
         self._committed = {row["trial_id"] for row in read_rows(path / TRIALS)}
+        self._probes = {row["probe_id"] for row in read_rows(path / PROBES)}
 
     @classmethod
     def create(cls, meta: dict[str, Any], out: Path | None = None) -> RunDirectory:
@@ -80,6 +89,12 @@ class RunDirectory:
         meta = manifest.read(path / MANIFEST)
         if meta.get("complete"):
             raise ValueError(f"{path} is complete; nothing to resume")
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            # Its files have another version's columns; appending rows of this one would mix them.
+            raise ValueError(
+                f"{path} was written by another netmodels (schema version "
+                f"{meta.get('schema_version')}, this one writes {SCHEMA_VERSION}); start a new run"
+            )
         meta["sessions"] = [
             *meta.get("sessions", []),
             {"started_at": manifest.utc_now(), "ended_at": None},
@@ -104,8 +119,9 @@ class RunDirectory:
         record: TrialRecord,
         histogram: str | None,
         timeseries: Sequence[Mapping[str, Any]],
+        kinds: Sequence[tuple[KindRecord, str]] = (),
     ) -> None:
-        """Add one trial: histogram file, time-series rows, then its trials.csv row.
+        """Add one trial: histogram files, time-series and kinds rows, then its trials.csv row.
 
         Raises:
             ValueError: the trial is already in the run (trials are never replaced).
@@ -114,6 +130,14 @@ class RunDirectory:
             raise ValueError(f"trial {record.trial_id} is already in {self.path}")
         if histogram is not None and record.histogram:
             atomic.write_text(self.path / record.histogram, histogram + "\n")
+        for kind, encoded in kinds:
+            atomic.write_text(self.path / kind.histogram, encoded + "\n")
+        if kinds:
+            atomic.append_text(
+                self.path / KINDS,
+                _csv(KIND_COLUMNS, [kind.row() for kind, _ in kinds], header=False),
+                header=_csv(KIND_COLUMNS, [], header=True),
+            )
         if timeseries:
             atomic.append_text(
                 self.path / TIMESERIES,
@@ -127,15 +151,35 @@ class RunDirectory:
         )
         self._committed.add(record.trial_id)
 
+    def is_probed(self, probe_id: str) -> bool:
+        """True if the probe's rows are in probes.csv."""
+        return probe_id in self._probes
+
+    def commit_probe(self, probe_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add the rows of one probe (`schema.PROBE_COLUMNS`, `probe_id` filled in) at once.
+
+        Raises:
+            ValueError: the probe is already in the run.
+        """
+        if probe_id in self._probes:
+            raise ValueError(f"probe {probe_id} is already in {self.path}")
+        atomic.append_text(
+            self.path / PROBES,
+            _csv(PROBE_COLUMNS, [{**row, "probe_id": probe_id} for row in rows], header=False),
+            header=_csv(PROBE_COLUMNS, [], header=True),
+        )
+        self._probes.add(probe_id)
+
     def _purge_uncommitted_timeseries(self) -> None:
-        """Drop time-series rows of a trial interrupted between its two writes."""
-        path = self.path / TIMESERIES
-        if not path.exists():
-            return
-        rows = read_rows(path)
-        kept = [row for row in rows if row["trial_id"] in self._committed]
-        if len(kept) != len(rows):
-            atomic.write_text(path, _csv(TIMESERIES_COLUMNS, kept, header=True))
+        """Drop time-series and kinds rows of a trial interrupted before its trials.csv row."""
+        for name, columns in ((TIMESERIES, TIMESERIES_COLUMNS), (KINDS, KIND_COLUMNS)):
+            path = self.path / name
+            if not path.exists():
+                continue
+            rows = read_rows(path)
+            kept = [row for row in rows if row["trial_id"] in self._committed]
+            if len(kept) != len(rows):
+                atomic.write_text(path, _csv(columns, kept, header=True))
 
     def finish(self, *, complete: bool, interrupted: str | None = None, **extra: Any) -> None:
         """Record the end of this session: complete, or why it stopped."""

@@ -98,10 +98,11 @@ def test_impl_options_are_kept_sorted() -> None:
     assert choice.options == (("offload", "thread"), ("workers", "4"))
 
 
-@pytest.mark.parametrize("name", ["quick", "full"])
+@pytest.mark.parametrize("name", ["quick", "lecture", "full"])
 def test_bundled_profiles_load(name: str) -> None:
+    from harness.targets import TARGETS
     from impls.registry import IMPLS
 
-    p = profile.load(name, list(IMPLS))
+    p = profile.load(name, list(IMPLS), list(TARGETS))
     assert {i.name for i in p.impls} == set(IMPLS)
     assert {c.protocol for c in p.cells()} == {"http", "echo"}
