@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness import console
 from harness.profile import Cell, Workload
-from harness.results import RunDirectory, TrialRecord
+from harness.results import KindRecord, RunDirectory, TrialRecord
 from harness.results import manifest as manifest_io
 from harness.trial import Setup, run_trial
 
@@ -22,6 +23,14 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
     """
     if args.mode == "open" and args.rate is None:
         raise ValueError("--mode open needs --rate")
+    for option, value in (
+        ("--idle-connections", args.idle_connections),
+        ("--read-rate", args.read_rate),
+    ):
+        if value < 0:
+            raise ValueError(f"{option} {value}: must be >= 0")
+    if args.read_rate and args.mode != "closed":
+        raise ValueError("--read-rate (slow readers) needs --mode closed")
     options = []
     for text in args.server_opt:
         name, sep, value = text.partition("=")
@@ -43,6 +52,9 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
         arrivals=args.arrivals,
         duration=args.duration,
         warmup=args.warmup,
+        idle_connections=args.idle_connections,
+        read_rate=args.read_rate,
+        experiment=args.experiment,
     )
 
 
@@ -61,19 +73,30 @@ def run(args: argparse.Namespace, setup: Setup, argv: list[str]) -> int:
             progress.trial(cell.label, planned),
         ):
             outcome = run_trial(trial_id, cell, 1, setup, run_dir.histogram_path(trial_id))
-        run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+        run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries, outcome.kinds)
     except KeyboardInterrupt:
         run_dir.finish(complete=False, interrupted="interrupted")
         console.err.print(f"interrupted; nothing measured was kept. run: {run_dir.path}")
         return 130
     run_dir.finish(complete=True)
-    print_summary(cell, outcome.record, setup)
+    idle_errors = outcome.load.idle_errors if outcome.load is not None else {}
+    print_summary(cell, outcome.record, setup, [kind for kind, _ in outcome.kinds], idle_errors)
     print(f"results: {run_dir.path}")
     return 1 if "failed" in outcome.record.flag_list else 0
 
 
-def print_summary(cell: Cell, record: TrialRecord, setup: Setup) -> None:
-    """A human summary of one trial on stdout."""
+def print_summary(
+    cell: Cell,
+    record: TrialRecord,
+    setup: Setup,
+    kinds: Sequence[KindRecord] = (),
+    idle_errors: Mapping[str, int] | None = None,
+) -> None:
+    """A human summary of one trial on stdout.
+
+    kinds: a mix's per-kind rows (kinds.csv), one line each.
+    idle_errors: why idle connections were not held (`LoadResult.idle_errors`).
+    """
     w = sys.stdout.write
     w(f"{cell.label}\n")
     if "failed" in record.flag_list:
@@ -94,6 +117,11 @@ def print_summary(cell: Cell, record: TrialRecord, setup: Setup) -> None:
         f"p99 {console.ms(record.p99_us)}  p99.9 {console.ms(record.p999_us)}  "
         f"p99.99 {console.ms(record.p9999_us)}  max {console.ms(record.max_us)}\n"
     )
+    for kind in kinds:
+        w(
+            f"  {kind.kind:<9} {kind.requests:,} ({kind.rps:,.0f}/s), errors {kind.errors:,}; "
+            f"p50 {console.ms(kind.p50_us)}  p99 {console.ms(kind.p99_us)}\n"
+        )
     if record.slip_p99_us is not None:
         w(
             f"  schedule  achieved {record.achieved_rate or 0:.1%} of {record.rate:,.0f}/s, "
@@ -105,6 +133,21 @@ def print_summary(cell: Cell, record: TrialRecord, setup: Setup) -> None:
             f"({record.server_cpu_util or 0:.0%} of a core), RSS peak "
             f"{(record.server_rss_peak_kib or 0) / 1024:.1f} MiB, "
             f"{record.server_threads_peak} threads, {record.server_fds_peak} fds\n"
+        )
+    if cell.idle_connections:
+        why = ", ".join(f"{kind} {n:,}" for kind, n in sorted((idle_errors or {}).items()))
+        w(
+            f"  idle      {record.idle_open or 0:,} of {cell.idle_connections:,} held open"
+            f"{f' (not held: {why})' if why else ''}\n"
+        )
+    if cell.read_rate:
+        growth = record.server_rss_growth_kib_s
+        buffered = record.server_buffered_peak
+        w(
+            f"  slow      reading {cell.read_rate:,} B/s per connection; server RSS peak "
+            f"{(record.server_rss_peak_kib or 0) / 1024:.1f} MiB, growth "
+            f"{'n/a' if growth is None else f'{growth:,.0f} KiB/s'}, buffered output peak "
+            f"{'n/a' if buffered is None else f'{buffered / 1024:,.0f} KiB'}\n"
         )
     w(f"  driver    busiest process {record.driver_cpu or 0:.0%} CPU\n")
     w(f"  flags     {record.flags or 'none'}\n")

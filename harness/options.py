@@ -1,7 +1,7 @@
 # The options of the harness commands, kept apart from the commands themselves so that building
 # the `netmodels` parser imports nothing heavy: `netmodels serve` (started once per trial) must
 # not pay for numpy, pandas and rich.
-"""argparse options of `bench`, `sweep` and `calibrate`."""
+"""argparse options of `bench`, `sweep`, `calibrate` and `report`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,65 @@ def add_bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arrivals", choices=["constant", "poisson"], default="constant")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of discarded load")
+    parser.add_argument(
+        "--idle-connections",
+        type=count,
+        default=0,
+        metavar="N",
+        help="connections held open and silent beside the measured ones (default 0)",
+    )
+    parser.add_argument(
+        "--read-rate",
+        type=byte_rate,
+        default=0,
+        metavar="BYTES_PER_S",
+        help="closed mode: slow readers - each connection reads this many bytes/s (suffixes "
+        "KiB, MiB, GiB or kB, MB, GB) and sends as fast as the server takes (default 0: full "
+        "speed)",
+    )
+    parser.add_argument(
+        "--experiment", default="", metavar="TAG", help="the experiment the trial belongs to"
+    )
+
+
+def count(text: str) -> int:
+    """An integer >= 0 (argparse type: the error names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative (must be >= 0)")
+    return value
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+}
+
+
+def byte_rate(text: str) -> int:
+    """Bytes per second like `65536`, `64KiB`, `1MiB` or `2MB` (argparse type; a `/s` after the
+    unit is allowed), >= 0."""
+    spec = text.strip().lower().removesuffix("/s")
+    digits = spec.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = spec[len(digits) :]
+    try:
+        value = float(digits) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected bytes per second like 65536, 64KiB, 1MiB or 2MB"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative (must be >= 0)")
+    return round(value)
 
 
 def add_sweep_options(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +137,23 @@ def add_calibrate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--repetitions", type=int, default=3, help="driver/wrk pairs")
     parser.add_argument("--probe-duration", type=float, default=2.0, help="seconds per probe")
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels report`."""
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (with manifest.json)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write report.html, report.md and report_files/ here instead of into RUN_DIR "
+        "(for committed runs, which are never edited by hand)",
+    )
+    parser.add_argument(
+        "--open-in-browser",
+        choices=["yes", "no"],
+        default="no",
+        help="open report.html in the default browser when written (default: no)",
+    )
 
 
 def add_setup_options(parser: argparse.ArgumentParser, *, target: bool) -> None:

@@ -57,8 +57,8 @@ class Client(asyncio.Protocol):
     def abort(self, kind: str) -> None:
         """A broken answer: count `kind`, drop the connection (it is out of sync now)."""
         if self.pending:
-            _, slot, _ = self.pending.popleft()
-            self.load.tally.fail(slot, kind)
+            _, slot, request = self.pending.popleft()
+            self.load.tally.fail(slot, kind, request=request)
             self.load.outstanding -= 1
         if self.transport is not None:
             self.transport.abort()
@@ -101,13 +101,17 @@ class HttpClient(Client):
         status = self.parser.get_status_code()
         tally = self.load.tally
         if status != request.status:
-            tally.fail(slot, f"status_{status}")
+            tally.fail(slot, f"status_{status}", request=request)
         elif request.body is not None and body != request.body:
-            tally.fail(slot, "wrong_length" if len(body) != len(request.body) else "wrong_body")
+            kind = "wrong_length" if len(body) != len(request.body) else "wrong_body"
+            tally.fail(slot, kind, request=request)
         elif request.body is None and not body.isdigit():
-            tally.fail(slot, "wrong_body")
+            tally.fail(slot, "wrong_body", request=request)
         else:
-            tally.latencies[slot].append(self.now - start)
+            latency = self.now - start
+            tally.latencies[slot].append(latency)
+            if tally.by_kind is not None and slot:  # a mix: file it under its kind as well
+                tally.by_kind[request.kind].append(latency)
         self.done += 1
 
 

@@ -7,27 +7,35 @@
 # schedule to an idle connection, or pipelines onto a busy one when none is idle (the send is
 # never delayed, so the schedule is never throttled; such sends are counted). After the end no
 # request is sent; answers still outstanding are awaited up to the drain bound, then counted as
-# `unfinished` errors.
+# `unfinished` errors (`unread` for slow readers). Slow readers (closed mode, `read_rate`) do
+# not refill on answers: each
+# connection writes whenever its transport takes more (`feed`), and reads at its rate
+# (driver/slow.py). Idle connections (driver/idle.py) are opened after the measured ones, before
+# "ready", and closed after the drain.
 """`Load`: one process's connections, closed/open loop and run phases."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import itertools
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import monotonic_ns
+from typing import Any, cast
 
 from harness.profile import Cell
 
 from . import histogram
 from .clients import Client, EchoClient, HttpClient
+from .idle import IdleConnections
 from .pacer import Pacer, schedule
-from .requests import cycle
-from .tally import FLUSH_NS, WINDOW_NS, Tally, WindowReport
+from .requests import cycle, kinds
+from .slow import SlowEchoClient, SlowHttpClient, SlowReader, receive_buffer
+from .tally import FLUSH_NS, WINDOW_NS, KindReport, Tally, WindowReport
 
 CONNECT_CONCURRENCY = 200
 """Connections being opened at once: C10K without a SYN flood into the listen backlog."""
@@ -38,6 +46,10 @@ CONNECT_TIMEOUT = 10.0
 RECONNECT_PAUSE = 0.05
 """Seconds before replacing a lost connection, so a server refusing connections is not hammered."""
 
+FEED_WRITES = 16
+"""Slow readers: writes of `pipeline` requests one connection makes per turn of the loop while
+its transport takes them; then the loop runs other callbacks (reads, timers) before the next."""
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -45,6 +57,7 @@ class Plan:
 
     index, procs: this process's number among `procs` driver processes.
     connections: this process's connections.
+    idle: this process's idle connections (held open, never written to).
     rate: this process's share of the open-loop rate (the schedule interleaves processes).
     cpus: CPUs to pin this process to (empty: not pinned).
     """
@@ -58,6 +71,7 @@ class Plan:
     cpus: tuple[int, ...] = ()
     drain: float = 2.0
     seed: int = 0
+    idle: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +111,9 @@ class Report:
     reconnects: int
     cpu_s: float
     wait_s: float | None  # runnable but not running (another process had the CPU)
+    idle_open: int = 0  # idle connections still open at the end of the measurement
+    idle_errors: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, KindReport] = field(default_factory=dict)  # mixes only
 
 
 class Load:
@@ -109,14 +126,20 @@ class Load:
         host = f"[{plan.host}]:{plan.port}" if ":" in plan.host else f"{plan.host}:{plan.port}"
         self.requests = cycle(self.cell.workload, self.cell.payload, host, plan.seed)
         self.single = self.requests[0] if len(self.requests) == 1 else None
+        self.kinds = kinds(self.requests)
+        self.slow = self.cell.read_rate > 0
+        self.refill = self.cell.mode == "closed" and not self.slow
+        """Each answer makes room for one more request (closed mode at full speed)."""
+        self.address: tuple[int, Any] | None = None
         self.clients: list[Client] = []
-        self.idle: list[Client] = []
+        self.idle: list[Client] = []  # open mode: nothing outstanding (not `idle_connections`)
         self.rr = 0
         self.outstanding = 0
         self.sending = False
-        self.tally = Tally(0, round(self.cell.duration * 1e9))
+        self.tally = Tally(0, round(self.cell.duration * 1e9), kinds=len(self.kinds))
         self.times: Times | None = None
         self.connect_errors: dict[str, int] = {}
+        self.idle_connections = IdleConnections()
         self._drained = asyncio.Event()
 
     # -- connecting ---------------------------------------------------------------------------
@@ -124,52 +147,96 @@ class Load:
     def _factory(self) -> Callable[[], Client]:
         if self.cell.protocol == "echo":
             message = self.requests[0].wire
-            return lambda: EchoClient(self, message)
-        return lambda: HttpClient(self)
+            echo = SlowEchoClient if self.slow else EchoClient
+            return lambda: echo(self, message)
+        http = SlowHttpClient if self.slow else HttpClient
+        return lambda: http(self)
 
     async def connect(self) -> int:
-        """Open this process's connections; returns how many are open."""
+        """Open this process's connections, then its idle ones; returns how many measured
+        connections are open (the idle ones are counted in `idle_connections`)."""
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        with contextlib.suppress(OSError):  # then every connect fails, and says why
+            await self._resolve()
 
         async def one() -> None:
             async with gate:
                 await self._open()
 
+        async def idle() -> None:
+            async with gate:
+                await self._open_idle()
+
         await asyncio.gather(*(one() for _ in range(self.plan.connections)))
         self.idle = list(self.clients)
         for client in self.idle:
             client.idle = True
+        await asyncio.gather(*(idle() for _ in range(self.plan.idle)))
         return len(self.clients)
+
+    async def _connect(
+        self, factory: Callable[[], asyncio.Protocol], receive_buffer: int = 0
+    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
+        """One connection on a socket of our own: the target is resolved once, not per
+        connection (10,000 idle ones), and a receive buffer set before the connect is the one
+        the TCP window is negotiated for."""
+        family, sockaddr = await self._resolve()
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if receive_buffer:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.setblocking(False)
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await self.loop.sock_connect(sock, sockaddr)
+            return await self.loop.create_connection(factory, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _resolve(self) -> tuple[int, Any]:
+        """The target's address family and socket address (looked up once)."""
+        if self.address is None:
+            infos = await self.loop.getaddrinfo(
+                self.plan.host, self.plan.port, type=socket.SOCK_STREAM
+            )
+            self.address = (infos[0][0], infos[0][4])
+        return self.address
 
     async def _open(self) -> Client | None:
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT):
-                transport, client = await self.loop.create_connection(
-                    self._factory(), self.plan.host, self.plan.port
-                )
+            transport, protocol = await self._connect(
+                self._factory(), receive_buffer(self.cell.read_rate) if self.slow else 0
+            )
         except (OSError, TimeoutError) as exc:
             kind = _connect_error(exc)
             self.connect_errors[kind] = self.connect_errors.get(kind, 0) + 1
             return None
+        client = cast(Client, protocol)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.clients.append(client)
         return client
 
+    async def _open_idle(self) -> None:
+        try:
+            await self._connect(self.idle_connections.factory)
+        except (OSError, TimeoutError) as exc:
+            self.idle_connections.failed(_connect_error(exc))
+
     # -- running ------------------------------------------------------------------------------
 
     async def run(self, times: Times) -> Report:
         """Warm up, measure and drain on the shared timeline; returns this process's report."""
         self.times = times
-        self.tally = tally = Tally(times.measure, times.end - times.measure)
+        self.tally = tally = Tally(times.measure, times.end - times.measure, kinds=len(self.kinds))
         await _sleep_until(times.start)
         self.sending = True
         pacer = None
         if self.cell.mode == "closed":
             now = monotonic_ns()
             for client in self.clients:
-                self._send(client, self.cell.pipeline, now, tally.slot(now))
+                self._start(client, now)
         else:
             assert self.cell.rate is not None
             times_iter = schedule(
@@ -184,6 +251,7 @@ class Load:
             pacer.start()
 
         cpu, wall, received, waited = await self._windows(times)
+        idle_open = len(self.idle_connections.held)
         if pacer is not None:
             await pacer.done.wait()
         self._stop()
@@ -193,13 +261,17 @@ class Load:
         except TimeoutError:
             pass
         unfinished = self.outstanding
+        # A slow reader's answers still unread at the end are what it is for, not a failure of
+        # the server: they are counted as `unread` (which does not flag the trial `errors`).
+        left = "unread" if self.cell.read_rate else "unfinished"
         for client in self.clients:
-            for _, slot, _ in client.pending:
-                tally.fail(slot, "unfinished")
+            for _, slot, request in client.pending:
+                tally.fail(slot, left, request=request)
             client.pending.clear()
             if client.transport is not None:
                 client.transport.abort()
         self.clients.clear()
+        self.idle_connections.close()
         tally.flush()
         measured_cpu = sum(cpu)
         return Report(
@@ -219,6 +291,9 @@ class Load:
             reconnects=tally.reconnects,
             cpu_s=measured_cpu,
             wait_s=waited,
+            idle_open=idle_open,
+            idle_errors=dict(self.idle_connections.errors),
+            kinds=tally.kind_reports(self.kinds),
         )
 
     async def _windows(
@@ -257,6 +332,31 @@ class Load:
         if self.outstanding == 0:
             self._drained.set()
 
+    def _start(self, client: Client, now: int) -> None:
+        """Closed mode: set a connection going - `pipeline` requests, or as many as a slow
+        reader's transport takes."""
+        if self.slow:
+            self.feed(client)
+        else:
+            self._send(client, self.cell.pipeline, now, self.tally.slot(now))
+
+    def feed(self, client: Client) -> None:
+        """Slow readers: send `pipeline` requests at a time while `client`'s transport takes
+        them (below its write-buffer bound), yielding to the loop every `FEED_WRITES` writes."""
+        assert isinstance(client, SlowReader)
+        transport = client.transport
+        if not self.sending or self.times is None or transport is None or transport.is_closing():
+            return
+        now = monotonic_ns()
+        if now >= self.times.end:
+            return
+        slot = self.tally.slot(now)
+        for _ in range(FEED_WRITES):
+            if not client.writable:
+                return
+            self._send(client, self.cell.pipeline, now, slot)
+        self.loop.call_soon(self.feed, client)
+
     def _send(self, client: Client, count: int, start_ns: int, slot: int) -> None:
         if self.single is not None:
             client.send(self.single, start_ns, slot, count)
@@ -292,11 +392,11 @@ class Load:
         """`count` answers (right or wrong) arrived on `client`."""
         self.outstanding -= count
         if self.sending:
-            if self.cell.mode == "closed":
+            if self.refill:
                 now = monotonic_ns()
                 if self.times is not None and now < self.times.end:
                     self._send(client, count, now, self.tally.slot(now))
-            elif not client.pending and not client.idle:
+            elif self.cell.mode == "open" and not client.pending and not client.idle:
                 client.idle = True
                 self.idle.append(client)
         elif self.outstanding <= 0:
@@ -309,8 +409,8 @@ class Load:
         if client.idle:
             self.idle.remove(client)
             client.idle = False
-        for _, slot, _ in client.pending:
-            self.tally.fail(slot, f"connection_{how}")
+        for _, slot, request in client.pending:
+            self.tally.fail(slot, f"connection_{how}", request=request)
         self.outstanding -= len(client.pending)
         client.pending.clear()
         if self.sending:
@@ -328,8 +428,7 @@ class Load:
             if client is None or not self.sending:
                 return
             if self.cell.mode == "closed":
-                now = monotonic_ns()
-                self._send(client, self.cell.pipeline, now, self.tally.slot(now))
+                self._start(client, monotonic_ns())
             else:
                 client.idle = True
                 self.idle.append(client)

@@ -1,7 +1,8 @@
 # The driver processes of one run, seen from the parent: start them, hand out one shared
 # timeline, collect and merge their reports - and always leave none behind.
 #
-# Rules of this file: P processes split N connections and the open-loop rate evenly; each is
+# Rules of this file: P processes split N connections, the idle connections and the open-loop
+# rate evenly; each is
 # started from multiprocessing's forkserver (a clean, single-threaded parent: no inherited
 # sampler thread, sockets or progress display) and pinned to the driver CPUs. Every wait has a
 # deadline; `close` terminates, then kills, whatever still runs, and runs on every way out.
@@ -23,7 +24,7 @@ from harness.profile import Cell
 
 from . import histogram, worker
 from .load import Plan, Report, Times
-from .result import LoadResult, Window
+from .result import KindResult, LoadResult, Window
 
 READY_TIMEOUT = 60.0
 """Seconds the driver processes may take to start and open their connections (C10K)."""
@@ -77,6 +78,7 @@ class DriverPool:
         self.procs = max(1, min(procs, cell.connections))
         self.drain = drain
         base, extra = divmod(cell.connections, self.procs)
+        idle_base, idle_extra = divmod(cell.idle_connections, self.procs)
         self.plans = [
             Plan(
                 cell=cell,
@@ -88,6 +90,7 @@ class DriverPool:
                 cpus=cpus,
                 drain=drain,
                 seed=seed,
+                idle=idle_base + (1 if i < idle_extra else 0),
             )
             for i in range(self.procs)
         ]
@@ -205,9 +208,11 @@ def merge(cell: Cell, reports: list[Report], times: Times) -> LoadResult:
     """One `LoadResult` from the reports of all driver processes."""
     errors: Counter[str] = Counter()
     warmup_errors: Counter[str] = Counter()
+    idle_errors: Counter[str] = Counter()
     for report in reports:
         errors.update(report.errors)
         warmup_errors.update(report.warmup_errors)
+        idle_errors.update(report.idle_errors)
     total = histogram.new()
     windows = []
     for w in range(len(reports[0].windows)):
@@ -255,7 +260,25 @@ def merge(cell: Cell, reports: list[Report], times: Times) -> LoadResult:
         pipelined_sends=sum(r.pipelined_sends for r in reports),
         reconnects=sum(r.reconnects for r in reports),
         warmup_errors=dict(warmup_errors),
+        kinds=merge_kinds(reports),
+        idle_open=sum(r.idle_open for r in reports) if cell.idle_connections else None,
+        idle_errors=dict(idle_errors),
     )
+
+
+def merge_kinds(reports: list[Report]) -> dict[str, KindResult]:
+    """Each request kind of a mix, all processes together ({} for a single kind)."""
+    labels = dict.fromkeys(label for r in reports for label in r.kinds)
+    return {
+        label: KindResult(
+            requests=sum(r.kinds[label].ok for r in reports if label in r.kinds),
+            errors=sum(r.kinds[label].errors for r in reports if label in r.kinds),
+            histogram=histogram.merge(
+                histogram.decode(r.kinds[label].latency) for r in reports if label in r.kinds
+            ),
+        )
+        for label in labels
+    }
 
 
 def run_load(

@@ -4,12 +4,14 @@
 #
 # Rules of this file: every request is built once, as bytes, before the run; a workload becomes
 # a fixed, shuffled cycle of requests (seeded), so a mix costs the hot path nothing but an index.
+# In a mix each request also carries the index of its kind, so the clients can file its latency
+# under its kind with one list index, not a dictionary look-up of its label.
 """`Request` (wire bytes + expected answer) and the request cycle of a workload."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.profile import WorkItem, Workload
 
@@ -28,12 +30,14 @@ class Request:
     status: the status a correct answer has (unused for the echo protocol).
     body: the exact body (or echoed message) a correct answer has; None to accept any body of
         decimal digits (`/work` answers its computation's result).
+    kind: the index of `label` among the kinds of a mixed workload (`kinds`); 0 otherwise.
     """
 
     label: str
     wire: bytes
     status: int = 200
     body: bytes | None = None
+    kind: int = 0
 
 
 def pattern(size: int) -> bytes:
@@ -79,12 +83,23 @@ def cycle(workload: Workload, payload: int, host: str, seed: int = 0) -> tuple[R
     built = [build(item, payload, host) for item in workload.items]
     if len(built) == 1:
         return (built[0],)
+    labels = list(dict.fromkeys(request.label for request in built))
+    built = [replace(request, kind=labels.index(request.label)) for request in built]
     total = sum(item.weight for item in workload.items)
     counts = [MIX_CYCLE * item.weight // total for item in workload.items]
     counts[0] += MIX_CYCLE - sum(counts)
     order = [request for request, n in zip(built, counts, strict=True) for _ in range(n)]
     random.Random(seed).shuffle(order)
     return tuple(order)
+
+
+def kinds(requests: tuple[Request, ...]) -> tuple[str, ...]:
+    """The labels of a cycle's request kinds, by `Request.kind`; () for a single kind (a
+    workload of one kind has no per-kind figures: they would repeat the total)."""
+    by_index = {request.kind: request.label for request in requests}
+    if len(by_index) < 2:
+        return ()
+    return tuple(by_index[i] for i in range(len(by_index)))
 
 
 def is_digits(body: bytes) -> bool:

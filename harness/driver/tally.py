@@ -9,6 +9,8 @@
 # A flush runs on the event loop between sends, so it must stay short: a few thousand values
 # into numpy counts (~0.1 ms), never a second's worth into an HdrHistogram (several ms, and
 # every send scheduled meanwhile would slip by that much).
+# A mixed workload also keeps each request kind's measured latencies and failures apart (indexed
+# by `Request.kind`); a single-kind workload keeps none (`by_kind` is None: one test per answer).
 """`Tally`: per-window latencies, counts, errors, bytes and CPU of one driver process."""
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from . import histogram
+from .requests import Request
 
 WINDOW_NS = 1_000_000_000
 """Length of a time-series window: one second."""
@@ -44,9 +47,20 @@ class WindowReport:
     slip_max_us: float
 
 
+@dataclass(frozen=True, slots=True)
+class KindReport:
+    """One request kind of a mix in one driver process, over the measurement (sent to the
+    parent): right answers, failures and their latency histogram (encoded, microseconds)."""
+
+    ok: int
+    errors: int
+    latency: str
+
+
 @dataclass(slots=True)
 class Tally:
-    """Counts of one process. `measure_ns` is the CLOCK_MONOTONIC start of measurement."""
+    """Counts of one process. `measure_ns` is the CLOCK_MONOTONIC start of measurement;
+    `kinds` the number of request kinds of a mix (0: one kind, no per-kind counts)."""
 
     measure_ns: int
     duration_ns: int
@@ -65,6 +79,12 @@ class Tally:
     counts: list[histogram.Counts | None] = field(default_factory=list)
     slip_counts: histogram.Counts = field(default_factory=histogram.Counts)
     slip_max: list[int] = field(default_factory=list)
+    kinds: int = 0
+    by_kind: list[list[int]] | None = None
+    """Mixes: latencies (ns) of measured right answers not yet flushed, by `Request.kind`."""
+    kind_ok: list[int] = field(default_factory=list)
+    kind_failed: list[int] = field(default_factory=list)
+    kind_counts: list[histogram.Counts] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.windows = max(1, math.ceil(self.duration_ns / WINDOW_NS))
@@ -76,6 +96,11 @@ class Tally:
         self.failed = [0] * slots
         self.counts = [None] * slots
         self.slip_max = [0] * slots
+        if self.kinds > 1:
+            self.by_kind = [[] for _ in range(self.kinds)]
+            self.kind_ok = [0] * self.kinds
+            self.kind_failed = [0] * self.kinds
+            self.kind_counts = [histogram.Counts() for _ in range(self.kinds)]
 
     def slot(self, t_ns: int) -> int:
         """The slot of a request meant to be sent at `t_ns`: 0 = warm-up, w + 1 = window w."""
@@ -83,10 +108,13 @@ class Tally:
             return 0
         return min(self.windows, (t_ns - self.measure_ns) // WINDOW_NS + 1)
 
-    def fail(self, slot: int, kind: str, count: int = 1) -> None:
-        """Count `count` failed requests of `slot` (a wrong answer, a lost connection...)."""
+    def fail(self, slot: int, kind: str, count: int = 1, request: Request | None = None) -> None:
+        """Count `count` failed requests of `slot` (a wrong answer, a lost connection...);
+        `request`, when known, is what failed (a mix counts failures per request kind)."""
         self.failed[slot] += count
         (self.errors if slot else self.warmup_errors)[kind] += count
+        if slot and request is not None and self.by_kind is not None:
+            self.kind_failed[request.kind] += count
 
     def flush(self) -> None:
         """Move the latencies appended so far into the windows' bucket counts."""
@@ -106,6 +134,12 @@ class Tally:
                     self.slip_counts.record_ns(slips)
                 self.slip_max[slot] = max(self.slip_max[slot], *slips)
                 self.slips[slot] = []
+        if self.by_kind is not None:
+            for kind, values in enumerate(self.by_kind):
+                if values:
+                    self.kind_ok[kind] += len(values)
+                    self.kind_counts[kind].record_ns(values)
+                    self.by_kind[kind] = []
 
     def report(
         self, cpu_s: list[float], wall_s: list[float], bytes_in: list[int]
@@ -130,6 +164,20 @@ class Tally:
                 )
             )
         return reports
+
+    def kind_reports(self, labels: tuple[str, ...]) -> dict[str, KindReport]:
+        """Mixes: each kind's figures over the measurement (after a final `flush`), by label;
+        {} for a single kind."""
+        if self.by_kind is None:
+            return {}
+        return {
+            label: KindReport(
+                ok=self.kind_ok[kind],
+                errors=self.kind_failed[kind],
+                latency=histogram.encode(self.kind_counts[kind].histogram()),
+            )
+            for kind, label in enumerate(labels)
+        }
 
     def slip_histogram(self) -> HdrHistogram:
         """Schedule slip of the measured sends (after a final `flush`), microseconds."""

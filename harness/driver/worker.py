@@ -1,6 +1,6 @@
 # One driver process. It runs in a fresh process (multiprocessing's forkserver: no threads or
-# sockets of the harness are inherited), pins itself, opens its connections, reports ready, waits
-# for the parent's start time, runs, and sends back one `Report`.
+# sockets of the harness are inherited), pins itself, opens its connections (measured, then
+# idle), reports ready, waits for the parent's start time, runs, and sends back one `Report`.
 #
 # Rules of this file: the parent decides when a worker stops. SIGINT is ignored here, because a
 # Ctrl-C at the terminal reaches every process of the foreground group, and the parent's cleanup
@@ -31,7 +31,7 @@ def main(plan: Plan, pipe: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin_process(0, plan.cpus)
     try:
-        check_connections(plan.connections)
+        check_connections(plan.connections, plan.idle)
     except OSError as exc:
         pipe.send(("error", str(exc)))
         return

@@ -23,16 +23,18 @@ FDS_RESERVED = 64
 """Descriptors a driver process needs besides its connections (pipes, epoll, stdio, imports)."""
 
 
-def check_connections(connections: int) -> None:
-    """Fail before a run whose connections cannot fit under the open-file limit.
+def check_connections(connections: int, idle: int = 0) -> None:
+    """Fail before a run whose connections - measured and idle - cannot fit under the open-file
+    limit.
 
     Raises:
         OSError: with the limit and what to do about it.
     """
     soft, hard = raise_open_file_limit()
-    if connections + FDS_RESERVED > soft:
+    needed = connections + idle + FDS_RESERVED
+    if needed > soft:
+        what = f"{connections} connections" + (f" and {idle} idle connections" if idle else "")
         raise OSError(
-            f"{connections} connections need about {connections + FDS_RESERVED} open files, but "
-            f"this process may open {soft} (hard limit {hard}): raise it with `ulimit -n` "
-            "or use more --driver-procs"
+            f"{what} need about {needed} open files, but this process may open {soft} "
+            f"(hard limit {hard}): raise it with `ulimit -n` or use more --driver-procs"
         )
