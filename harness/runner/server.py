@@ -6,8 +6,10 @@
 # workers included). The server runs in its own process group, so a Ctrl-C at the terminal
 # reaches only the harness, which then stops the server in order instead of racing it. And should
 # the harness itself be killed (SIGKILL gives it no chance to stop anything), the kernel sends the
-# server SIGTERM on its behalf (`lifetime.die_with_parent`, Linux).
-"""`ServerProcess`: start `netmodels serve`, read its ready line, pin it, stop it."""
+# server SIGTERM on its behalf (`lifetime.die_with_parent`, Linux). A name of the targets table
+# (`harness.targets`: the yardstick, the stall target, uvicorn, aiohttp, nginx) starts that
+# program instead of `netmodels serve`; it keeps the same contract.
+"""`ServerProcess`: start `netmodels serve` or a target, read its ready line, pin it, stop it."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
+
+from harness import targets
 
 from .lifetime import die_with_parent
 from .pinning import pin_process, pin_threads
@@ -77,16 +81,19 @@ def split_hostport(text: str) -> tuple[str, int]:
 
 
 YARDSTICK = "bare"
-"""The name of `harness.yardstick` (a bare uvloop + httptools server) where an impl is expected."""
+"""The name of `harness.yardstick` (a bare uvloop + httptools server) where an impl is expected;
+one of the targets (`harness.targets`)."""
 
 
 class ServerProcess:
-    """One `netmodels serve` child process; a context manager that always stops it.
+    """One `netmodels serve` (or target) child process; a context manager that always stops it.
 
     Args:
-        impl, protocol: what to serve; impl `YARDSTICK` starts `harness.yardstick` (HTTP only,
-            options ignored, no admin endpoint).
-        options: further `netmodels serve` options as (name, value) pairs, e.g. ("loop", "asyncio").
+        impl, protocol: what to serve. A target name (`harness.targets.TARGETS`, `YARDSTICK`
+            among them) starts that program instead of `netmodels serve`: no admin endpoint, and
+            a target that cannot run here, or does not serve `protocol`, fails in `start`.
+        options: further options as (name, value) pairs, passed as `--kebab-name value`, e.g.
+            ("loop", "asyncio") for `netmodels serve`, ("stall_ms", "50") for the stall target.
         cpus: CPUs to pin the server to (empty: not pinned).
     """
 
@@ -97,24 +104,9 @@ class ServerProcess:
         options: Sequence[tuple[str, str]] = (),
         cpus: tuple[int, ...] = (),
     ) -> None:
-        self.argv = [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "serve",
-            "--impl",
-            impl,
-            "--protocol",
-            protocol,
-            "--port",
-            "0",
-            "--admin-port",
-            "0",
-        ]
-        for name, value in options:
-            self.argv += [f"--{name.replace('_', '-')}", value]
-        if impl == YARDSTICK:
-            self.argv = [sys.executable, "-m", "harness.yardstick"]
+        self.argv = serve_argv(impl, protocol, options)
+        self.unavailable = _unavailable(impl, protocol)
+        """Why it cannot start here (a target that cannot run, or not this protocol), or None."""
         self.cpus = cpus
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -123,8 +115,11 @@ class ServerProcess:
         """Start the server and wait for its ready line.
 
         Raises:
-            ServerError: it exited, printed something else, or was not ready in time.
+            ServerError: it cannot run here, exited, printed something else, or was not ready
+                in time.
         """
+        if self.unavailable is not None:
+            raise ServerError(self.unavailable)
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
             self.argv,
@@ -226,6 +221,27 @@ class ServerProcess:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def serve_argv(impl: str, protocol: str, options: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The command line that starts `impl`: the target's program for a target name, else
+    `netmodels serve` on ports the kernel picks. Options become `--kebab-name value`."""
+    if targets.is_target(impl):
+        return targets.argv(impl, options)
+    argv = [sys.executable, "-m", "harness.cli", "serve", "--impl", impl, "--protocol", protocol]
+    argv += ["--port", "0", "--admin-port", "0"]
+    for name, value in options:
+        argv += [f"--{name.replace('_', '-')}", value]
+    return argv
+
+
+def _unavailable(impl: str, protocol: str) -> str | None:
+    if not targets.is_target(impl):
+        return None  # `netmodels serve` checks impl and protocol itself, and says so in its log
+    served = targets.protocols(impl)
+    if protocol not in served:
+        return f"{impl} serves {', '.join(served)} only, not {protocol}"
+    return targets.missing(impl)
 
 
 def _kill_group(pgid: int) -> None:
