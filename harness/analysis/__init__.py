@@ -1,7 +1,15 @@
 # Analysis: DataFrames in, DataFrames out. Fifth stage of the pipeline (profile -> runner ->
 # driver -> results -> analysis); it reads runs only through `harness.results.load` and never
-# touches a process, a socket or a file of its own.
-"""Summaries of a run's trials (medians over repetitions) and merged latency histograms."""
+# touches a process, a socket or a file of its own. `run.Run` is a run loaded whole, `stats` the
+# intervals and comparisons every experiment uses, and one module per experiment (named in
+# harness/experiments.py) turns a Run into that experiment's table and its findings.
+"""Summaries of a run's trials, merged histograms, and the experiments' tables and findings.
+
+    from harness.analysis.run import Run
+    from harness import analysis
+    table = analysis.offload.table(Run.load("results/reference"))
+    analysis.offload.findings(table)
+"""
 
 from __future__ import annotations
 
@@ -65,3 +73,36 @@ def merged_histogram(run: str | Path, trial_ids: list[str]) -> HdrHistogram:
         histogram.decode((root / "histograms" / f"{trial_id}.hdr").read_text().strip())
         for trial_id in trial_ids
     )
+
+
+# The experiments' modules, so `analysis.<experiment>` works after `from harness import analysis`.
+# Imported last: each of them imports `stats` and `run` from this package.
+from . import (  # noqa: E402
+    backpressure,
+    concurrency,
+    efficiency,
+    offload,
+    omission,
+    overload,
+    parsers,
+    peers,
+    run,
+    selectors,
+    stats,
+)
+
+__all__ = [
+    "backpressure",
+    "concurrency",
+    "efficiency",
+    "merged_histogram",
+    "offload",
+    "omission",
+    "overload",
+    "parsers",
+    "peers",
+    "run",
+    "selectors",
+    "stats",
+    "summary",
+]

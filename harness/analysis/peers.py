@@ -1,0 +1,192 @@
+# E9: reference points. Closed loop ping, 64 connections: the teaching servers beside `bare` (a
+# bare uvloop + httptools server: the limit for Python here), nginx, uvicorn and aiohttp.
+#
+# Rules of this file: a reference point that could not run (a peer not installed) stays in the
+# table as a row with its reason in `missing`, so the report says it is absent instead of
+# silently leaving it out; ratios to `bare` carry the widest interval the two intervals allow.
+"""E9 table (req/s and CPU per request per server, ratio to bare, missing peers) and findings."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd  # type: ignore[import-untyped]
+
+from harness import targets
+from harness.analysis import stats
+from harness.analysis.run import Run
+
+KEY = "E9"
+YARDSTICK = "bare"
+CPU = "server_cpu_us_per_req"
+VALUES = ["rps", CPU, "p99_us"]
+COLUMNS = [
+    "server",
+    "impl",
+    "options",
+    "kind",
+    "n",
+    *[c for v in VALUES for c in (v, f"{v}_low", f"{v}_high")],
+    "vs_bare",
+    "vs_bare_low",
+    "vs_bare_high",
+    "missing",
+    "flags",
+    "flagged",
+]
+"""The table's columns: `kind` is "reference" for a target of `harness.targets` (bare, nginx,
+uvicorn, aiohttp) and "teaching" for a netmodels impl; `vs_bare` is req/s over bare's with its
+interval; `missing` is why a server did not run ("" when it did); `n` counts the repetitions
+that ran."""
+
+
+def table(run: Run) -> pd.DataFrame:
+    """E9's cells: one row per server (impl + options), fastest first, servers that did not run
+    last with `missing` set; `attrs["manifest"]` is the run's."""
+    trials = run.measured(KEY)
+    if trials.empty:
+        out = pd.DataFrame(columns=COLUMNS)
+        out.attrs = {"manifest": run.manifest}
+        return out
+    trials = trials.assign(
+        server=[
+            stats.server_label(i, o) for i, o in zip(trials["impl"], trials["options"], strict=True)
+        ]
+    )
+    failed = trials["flags"].fillna("").str.split(";").map(lambda f: "failed" in f)
+    ran = stats.summarise(trials[~failed], VALUES, ["server", "impl", "options"])
+    rows = [ran]
+    absent = trials[failed & ~trials["server"].isin(set(ran["server"]))]
+    if not absent.empty:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "server": server,
+                    "impl": group["impl"].iloc[0],
+                    "options": group["options"].iloc[0],
+                    "n": 0,
+                    "flags": "failed",
+                    "flagged": True,
+                    "missing": _reason(group["error_kinds"]),
+                }
+                for server, group in absent.groupby("server", sort=False)
+            )
+        )
+    out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
+    out["missing"] = out.get("missing", pd.Series("", index=out.index)).fillna("")
+    out["kind"] = ["reference" if targets.is_target(i) else "teaching" for i in out["impl"]]
+    bare = out[(out["impl"] == YARDSTICK) & (out["missing"] == "")]
+    if bare.empty:
+        out["vs_bare"] = out["vs_bare_low"] = out["vs_bare_high"] = float("nan")
+    else:
+        yardstick = stats.value_interval(bare.iloc[0], "rps")
+        ratios = [
+            stats.ratio(stats.value_interval(r, "rps"), yardstick)
+            if r["missing"] == ""
+            else stats.Interval(float("nan"), float("nan"), float("nan"), 0)
+            for _, r in out.iterrows()
+        ]
+        out["vs_bare"] = [r.median for r in ratios]
+        out["vs_bare_low"] = [r.low for r in ratios]
+        out["vs_bare_high"] = [r.high for r in ratios]
+    out = out.assign(_ran=out["missing"] == "")
+    out = out.sort_values(["_ran", "rps"], ascending=[False, False], kind="stable")
+    out = out[COLUMNS].reset_index(drop=True)
+    out.attrs = {"manifest": run.manifest}
+    return out
+
+
+def _reason(error_kinds: pd.Series) -> str:
+    """Why a server's trials failed: the `failed` entry of their error_kinds (the first)."""
+    for text in error_kinds.fillna(""):
+        try:
+            kinds = json.loads(text) if text else {}
+        except json.JSONDecodeError:
+            continue
+        if kinds.get("failed"):
+            return str(kinds["failed"]).strip().splitlines()[-1]
+    return "did not run"
+
+
+def findings(table: pd.DataFrame) -> list[str]:
+    """The teaching servers as fractions of bare, where the everyday Python servers (uvicorn,
+    aiohttp, nginx) stand among the teaching servers, which servers did not run and why,
+    flagged cells."""
+    if table.empty:
+        return []
+    ran = table[table["missing"] == ""]
+    teaching = ran[ran["kind"] == "teaching"]
+    out: list[str] = []
+    bare = ran[ran["impl"] == YARDSTICK]
+    if bare.empty:
+        out.append(f"{YARDSTICK} did not run: no ratio to the limit for Python here.")
+    elif not teaching.empty:
+        b = bare.iloc[0]
+        ordered = teaching.sort_values("vs_bare")
+        low, high = ordered.iloc[0], ordered.iloc[-1]
+        span = (
+            f"{stats.times(low['vs_bare'])} ({low['server']}) to "
+            f"{stats.times(high['vs_bare'])} ({high['server']})"
+            if len(ordered) > 1
+            else f"{stats.times(low['vs_bare'])} ({low['server']})"
+        )
+        text = (
+            f"{YARDSTICK} (uvloop + httptools, the limit for Python here) served "
+            f"{stats.number(b['rps'])} req/s; the teaching servers reach {span} of it"
+        )
+        if "driver_bound" in str(b["flags"]):
+            text += f" ({YARDSTICK} was flagged driver_bound: the limit may be higher)"
+        yardstick = stats.value_interval(b, "rps")
+        level = [
+            r["server"]
+            for _, r in teaching.iterrows()
+            if stats.compare(stats.value_interval(r, "rps"), yardstick)
+            == "no measurable difference"
+        ]
+        if level:
+            text += f"; no measurable difference from {YARDSTICK}: {', '.join(level)}"
+        if min(int(b["n"]), int(teaching["n"].min())) < stats.MIN_REPETITIONS:
+            text += f"; fewer than {stats.MIN_REPETITIONS} repetitions: not compared"
+        out.append(text + ".")
+    peers = ran[(ran["kind"] == "reference") & (ran["impl"] != YARDSTICK)]
+    standings = [_standing(p, teaching) for _, p in peers.iterrows()]
+    if standings:
+        out.append("; ".join(standings) + ".")
+    missing = table[table["missing"] != ""]
+    if not missing.empty:
+        out.append(
+            "Did not run here: "
+            + "; ".join(f"{r['server']}: {r['missing']}" for _, r in missing.iterrows())
+            + "."
+        )
+    flagged = stats.flag_sentence(
+        (r["server"], r["flags"]) for _, r in ran.iterrows() if r["flags"]
+    )
+    if flagged:
+        out.append(flagged)
+    return out
+
+
+def _standing(peer: pd.Series, teaching: pd.DataFrame) -> str:
+    """ "uvicorn (0.45x of bare) is faster than A, B, slower than C, level with D"."""
+    share = f" ({stats.times(peer['vs_bare'])} of {YARDSTICK})" if pd.notna(peer["vs_bare"]) else ""
+    mine = stats.value_interval(peer, "rps")
+    groups: dict[str, list[str]] = {}
+    for _, r in teaching.iterrows():
+        verdict = stats.compare(mine, stats.value_interval(r, "rps"))
+        groups.setdefault(verdict, []).append(str(r["server"]))
+    parts = []
+    for verdict, words in (
+        ("higher", "faster than"),
+        ("lower", "slower than"),
+        ("no measurable difference", "no measurable difference from"),
+        (
+            "too few repetitions",
+            f"fewer than {stats.MIN_REPETITIONS} repetitions: not compared with",
+        ),
+    ):
+        if groups.get(verdict):
+            parts.append(f"{words} {', '.join(groups[verdict])}")
+    if not parts:
+        return f"{peer['server']}{share}: no teaching server to compare with"
+    return f"{peer['server']}{share} is {'; '.join(parts)}"
