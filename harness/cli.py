@@ -59,6 +59,21 @@ def _add_harness_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     options.add_calibrate_options(calibrate_parser)
     options.add_setup_options(calibrate_parser, target=False)
+    report_parser = commands.add_parser(
+        "report",
+        help="write report.html and report.md of a run",
+        description="Write RUN_DIR/report.html (self-contained) and report.md of a run.",
+    )
+    options.add_report_options(report_parser)
+    from .locust.options import add_locust_options  # argparse only: no locust, no gevent
+
+    add_locust_options(
+        commands.add_parser(
+            "locust",
+            help="drive one impl with Locust (headless, master + workers, or web UI), write a run",
+            description="Locust against one impl, started, pinned and sampled as bench does it.",
+        )
+    )
 
 
 def _setup(args: argparse.Namespace) -> Setup:
@@ -121,6 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in IMPLS.values():
             print(f"{spec.name:22} {spec.model:12} {spec.summary}")
         return 0
+    if args.command == "locust":
+        from .locust import command as locust_command
+
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+        return locust_command.run(args, argv_list)
+    if args.command == "report":
+        from .report.command import run as report
+
+        return report(args)
     try:
         return _run_harness(args, argv_list)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:

@@ -47,27 +47,29 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
     if args.resume:
         run_dir = RunDirectory.resume(Path(args.resume))
         source = run_dir.manifest["profile"]
-        profile = profiles.from_dict(source, [entry["name"] for entry in source["impls"]])
+        profile = profiles.from_dict(
+            source, [entry["name"] for entry in source["impls"]], _known_targets(registered)
+        )
         if args.profile and profiles.resolve(args.profile).stem != profile.name:
             raise ValueError(f"{args.resume} is a run of profile {profile.name!r}")
         return execute(profile, run_dir, setup)
     if not args.profile:
         raise ValueError("name a profile (quick, full, or a .toml file), or --resume DIR")
-    profile = profiles.load(args.profile, registered)
+    profile = profiles.load(args.profile, registered, _known_targets(registered))
+    source = {**profile.source, "name": profile.name}
     if args.only_impls:
-        unknown = set(args.only_impls) - {i.name for i in profile.impls}
+        unknown = set(args.only_impls) - {i.name for i in profile.servers()}
         if unknown:
             raise ValueError(f"--impl {sorted(unknown)}: not in profile {profile.name!r}")
         profile = replace(
-            profile, impls=tuple(i for i in profile.impls if i.name in args.only_impls)
+            profile,
+            impls=tuple(i for i in profile.impls if i.name in args.only_impls),
+            only=frozenset(args.only_impls),
         )
+        source["only"] = sorted(args.only_impls)
     # The manifest keeps the profile with `"*"` expanded, so a resume runs the same impls even
     # if the registry has changed meanwhile.
-    source = {
-        **profile.source,
-        "name": profile.name,
-        "impls": [{"name": i.name, "options": dict(i.options)} for i in profile.impls],
-    }
+    source["impls"] = [{"name": i.name, "options": dict(i.options)} for i in profile.impls]
     meta = manifest_io.collect(["netmodels", *argv], setup.describe(), source)
     run_dir = RunDirectory.create(meta, Path(args.out) if args.out else None)
     return execute(profile, run_dir, setup)
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
 def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
     """Run every trial of `profile` missing from `run_dir`; finish the run; print the summary."""
     trials = schedule(profile)
-    capacities = _capacities(run_dir, trials)
+    capacities = _capacities(run_dir, trials, profile)
     planned = {t.trial_id: console.planned_seconds(t.cell.warmup, t.cell.duration) for t in trials}
     console.err.print(f"sweep {profile.name}: {len(trials)} trials -> {run_dir.path}")
     try:
@@ -89,7 +91,7 @@ def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
                     continue
                 cell = trial.cell
                 if cell.rate_fraction is not None and cell.rate is None:
-                    cell = cell.with_rate(capacities.get(cell.group, 0.0))
+                    cell = cell.with_rate(capacities.get(profile.capacity.group(cell), 0.0))
                 with progress.trial(f"{trial.trial_id} {cell.label}", planned[trial.trial_id]):
                     outcome = run_trial(
                         trial.trial_id,
@@ -98,10 +100,11 @@ def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
                         setup,
                         run_dir.histogram_path(trial.trial_id),
                     )
-                run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+                run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries, outcome.kinds)
                 if cell.role == "capacity":
-                    capacities[cell.group] = outcome.record.rps
+                    capacities[profile.capacity.group(cell)] = outcome.record.rps
                 progress.print(console.trial_line(outcome.record, cell.label))
+            run_probes(profile, run_dir, progress)
     except KeyboardInterrupt:
         run_dir.finish(complete=False, interrupted="interrupted (SIGINT/SIGTERM)")
         console.err.print(
@@ -118,15 +121,82 @@ def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
     if len(flagged):
         console.out.print(f"{len(flagged)} of {len(trials_frame)} trials flagged (see `flags`)")
     console.out.print(f"results: {run_dir.path}")
+    write_report(run_dir.path)
     return 0
 
 
-def _capacities(run_dir: RunDirectory, trials: list[Scheduled]) -> dict[tuple[object, ...], float]:
+def write_report(path: Path) -> None:
+    """Write the run's report and print its path. The run is already safe on disk, so a report
+    that fails costs one line, never the run (`netmodels report` can write it again)."""
+    from harness import report
+
+    try:
+        paths = report.write(path)
+    except Exception as exc:  # any failure of the report must leave the sweep's exit 0
+        console.err.print(
+            f"report: not written ({type(exc).__name__}: {_first_line(exc)}); "
+            f"try `netmodels report {path}`",
+            markup=False,
+        )
+        return
+    console.out.print(f"report: {paths.html}", markup=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def run_probes(profile: Profile, run_dir: RunDirectory, progress: console.SweepProgress) -> None:
+    """Run the profile's `[[probe]]` measurements missing from the run (one probe id per probe
+    and repetition), on the harness's own CPU (the driver CPUs), after the load trials."""
+    from harness import selector_wait
+
+    for n, spec in enumerate(profile.probes, 1):
+        for repetition in range(1, profile.repetitions + 1):
+            probe_id = f"P{n:02d}r{repetition}"
+            if run_dir.is_probed(probe_id):
+                continue
+            rows = []
+            for variant in spec.variants:
+                for param in spec.params:
+                    started = manifest_io.utc_now()
+                    cost = selector_wait.measure(variant, param, waits=spec.waits)
+                    rows.append(
+                        {
+                            "experiment": spec.experiment,
+                            "probe": spec.kind,
+                            "variant": variant,
+                            "param": param,
+                            "repetition": repetition,
+                            "value": cost.wait_us,
+                            "p10": cost.p10_us,
+                            "p90": cost.p90_us,
+                            "unit": "us",
+                            "count": cost.waits,
+                            "note": cost.note,
+                            "started_at": started,
+                        }
+                    )
+            run_dir.commit_probe(probe_id, rows)
+            progress.print(f"probe {probe_id} {spec.kind}: {len(rows)} points")
+
+
+def _known_targets(registered: list[str]) -> list[str]:
+    """Servers a matrix may name besides the impls: the yardstick, the stall target, peers."""
+    from harness.targets import TARGETS
+
+    return [name for name in TARGETS if name not in registered]
+
+
+def _capacities(
+    run_dir: RunDirectory, trials: list[Scheduled], profile: Profile
+) -> dict[tuple[object, ...], float]:
     """Capacities measured by the committed capacity trials (a resumed run reuses them)."""
     by_id = {t.trial_id: t.cell for t in trials if t.cell.role == "capacity"}
     found: dict[tuple[object, ...], list[float]] = {}
     for row in run_dir.committed():
         cell = by_id.get(row["trial_id"])
         if cell is not None:
-            found.setdefault(cell.group, []).append(float(row["rps"] or 0.0))
+            found.setdefault(profile.capacity.group(cell), []).append(float(row["rps"] or 0.0))
     return {group: statistics.median(values) for group, values in found.items()}

@@ -13,21 +13,30 @@ HARNESS = Path(__file__).resolve().parents[2] / "harness"
 
 LAYERS = {
     "profile": 0,
+    "targets": 0,  # standalone server programs; the runner reads their table (see STANDALONE)
+    "selector_wait": 0,  # a standalone probe: imports no harness module
     "runner": 1,
     "driver": 2,
     "results": 3,
     "analysis": 4,
+    "plots": 5,  # pure: DataFrame in, Figure out
+    "experiments": 6,  # each experiment's analysis, figure and findings, named
+    "report": 7,
     # commands: they use everything, nothing uses them
-    "trial": 5,
-    "console": 5,
-    "bench": 5,
-    "sweep": 5,
-    "calibrate": 5,
-    "options": 5,
-    "cli": 5,
-    "serve": 5,
-    "yardstick": 5,  # a standalone server program: imports no harness module
+    "trial": 8,
+    "console": 8,
+    "bench": 8,
+    "sweep": 8,
+    "calibrate": 8,
+    "locust": 8,  # `netmodels locust` and the code it runs inside Locust processes
+    "options": 8,
+    "cli": 8,
+    "serve": 8,
+    "yardstick": 8,  # a standalone server program: imports no harness module
 }
+
+STANDALONE = {"targets", "yardstick"}
+"""Server programs the harness starts: each imports nothing of the harness but itself."""
 
 
 def stage(module: str) -> str:
@@ -46,7 +55,10 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - (node.level - 1)] if node.level else []
             if node.module:
-                found.add(".".join([*base, node.module]))
+                module = ".".join([*base, node.module])
+                found.add(module)
+                # `from harness import targets` names its stage only in the alias
+                found.update(f"{module}.{alias.name}" for alias in node.names)
             else:
                 found.update(".".join([*base, alias.name]) for alias in node.names)
     return {name for name in found if name.startswith("harness.")}
@@ -68,3 +80,15 @@ def test_imports_point_backwards(path: Path) -> None:
         assert LAYERS[other] <= LAYERS[own], (
             f"{rel} ({own}) imports {name} ({other}): a later stage"
         )
+
+
+STANDALONE_FILES = [
+    p for p in FILES if p.relative_to(HARNESS).parts[0].removesuffix(".py") in STANDALONE
+]
+
+
+@pytest.mark.parametrize("path", STANDALONE_FILES, ids=lambda p: str(p.relative_to(HARNESS)))
+def test_server_programs_stand_alone(path: Path) -> None:
+    own = path.relative_to(HARNESS).parts[0].removesuffix(".py")
+    others = {name for name in imports_of(path) if stage(name) != own}
+    assert not others, f"{path.relative_to(HARNESS)} ({own}) imports {sorted(others)}"
