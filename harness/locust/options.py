@@ -1,0 +1,114 @@
+# The options of `netmodels locust`, apart from the command so that building the `netmodels`
+# parser imports nothing heavy (`netmodels serve` must not import locust, gevent or numpy).
+"""argparse options of `netmodels locust`."""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_MASTER_PORT = 5557
+"""Locust's own default master port: the one to open on the master's host (docs/locust.md)."""
+
+
+def add_locust_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels locust`."""
+    parser.add_argument("--impl", default="eventloop", help="registered impl (default: eventloop)")
+    parser.add_argument(
+        "--server-opt",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a `netmodels serve` option for the server, e.g. loop=asyncio (repeatable)",
+    )
+    parser.add_argument("--protocol", choices=["http", "echo"], default="http")
+    parser.add_argument(
+        "--workload",
+        default=None,
+        help="ping | echo | bytes | delay:MS | work:MS, or a mix like ping@95+work:1@5 "
+        "(default: ping; `stream` for --protocol echo)",
+    )
+    parser.add_argument(
+        "--payload",
+        "-s",
+        type=int,
+        default=None,
+        help="bytes of /echo bodies, /bytes answers, TCP echo messages (default: 0; echo: 64)",
+    )
+    parser.add_argument("--users", "-u", type=int, default=64, help="Locust users (connections)")
+    parser.add_argument(
+        "--spawn-rate",
+        "-r",
+        type=float,
+        default=None,
+        help="users started per second (default: all at once)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds measured, after spawning"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="a Locust master and K worker processes (default: one standalone Locust process)",
+    )
+    parser.add_argument(
+        "--locustfile",
+        default=None,
+        metavar="PATH",
+        help="your own locustfile (user-like scenarios) instead of harness/locust/locustfile.py",
+    )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="Locust's web UI on 127.0.0.1 with live charts (the classroom view)",
+    )
+    parser.add_argument("--web-port", type=int, default=8089, help="port of the web UI")
+    roles = parser.add_mutually_exclusive_group()
+    roles.add_argument(
+        "--master-only",
+        action="store_true",
+        help="start the master only, and wait for --workers K workers from other hosts",
+    )
+    roles.add_argument(
+        "--worker",
+        metavar="MASTER_HOST",
+        default=None,
+        help="be one Locust worker of the master on MASTER_HOST (no server, no results)",
+    )
+    parser.add_argument(
+        "--master-port",
+        type=int,
+        default=None,
+        help=f"the master's port (default: {DEFAULT_MASTER_PORT} with --master-only and "
+        "--worker; a free port for local workers)",
+    )
+    parser.add_argument(
+        "--master-bind",
+        default=None,
+        metavar="HOST",
+        help="address the master listens on (default: 0.0.0.0 with --master-only, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--wait-workers",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds to wait for workers to connect (default: 30; 300 with --master-only), "
+        "or with --worker for the master to accept a connection (default: 10)",
+    )
+    group = parser.add_argument_group("machine and output")
+    group.add_argument("--out", metavar="DIR", help="run directory (default: results/<run-id>/)")
+    group.add_argument(
+        "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
+    )
+    group.add_argument(
+        "--driver-cpus",
+        metavar="LIST",
+        help="CPUs of the Locust processes, e.g. 1-3 (default: the rest)",
+    )
+    group.add_argument("--seed", type=int, default=0, help="seed of mixes")
+    group.add_argument("--target", metavar="HOST:PORT", help="drive a server started elsewhere")
+    group.add_argument(
+        "--admin", metavar="HOST:PORT", help="that server's /metrics (with --target)"
+    )
