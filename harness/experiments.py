@@ -52,6 +52,12 @@ class Experiment:
         """Sentences computed from the table: who leads, by how much, whether it is noise."""
         return cast(list[str], self._module("analysis").findings(table))
 
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The table a reader is shown: the analysis module's `summary(table)` where the table
+        is long (a time series, a spectrum), else the table itself."""
+        summary = getattr(self._module("analysis"), "summary", None)
+        return table if summary is None else cast(pd.DataFrame, summary(table))
+
     def figure(self, table: pd.DataFrame) -> Figure:
         """The experiment's figure."""
         return cast(Figure, self._module("plots").figure(table))

@@ -184,7 +184,8 @@ def section(experiment: Any, run: Run) -> Section:
         findings_error = _one_line(exc)
     shown = None
     try:
-        shown = compact(table) if isinstance(table, pd.DataFrame) and not table.empty else None
+        brief = experiment.shown(table) if hasattr(experiment, "shown") else table
+        shown = compact(brief) if isinstance(brief, pd.DataFrame) and not brief.empty else None
     except Exception as exc:
         findings_error = findings_error or f"table could not be shown: {_one_line(exc)}"
     return _section_of(

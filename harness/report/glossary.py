@@ -74,6 +74,8 @@ FLAGS: dict[str, str] = {
     "for a CPU held by another process: the machine was not quiet",
     "server_died": "the server exited during the trial",
     "failed": "the trial could not run (server did not start, driver failed); error_kinds says why",
+    "idle_refused": "fewer idle connections were held open than asked for (refused or closed by "
+    "the server: idle_open and error_kinds say how many and why)",
 }
 """Trial flags (docs/harness.md, "Self-check")."""
 
