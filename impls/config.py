@@ -106,7 +106,10 @@ class ServerConfig:
     )
     mailbox_capacity: int = field(
         default=1000,
-        metadata={"help": "messages a mailbox holds with --backpressure on (actor)"},
+        metadata={
+            "help": "messages a mailbox holds, and parsed requests a connection keeps waiting, "
+            "with --backpressure on (actor)"
+        },
     )
     mailbox_overflow: Overflow = field(
         default="block",

@@ -10,7 +10,14 @@
 # Back-pressure is Akka IO's EchoHandler pattern: every Write asks for an Ack; the bytes written
 # and not yet acknowledged are the connection's output. Above the high watermark the actor tells
 # the receiving thread to SuspendReading, serves no further pipelined request (state `throttled`)
-# and resumes below the low watermark. `--backpressure off` skips all of that: output then grows
+# and resumes below the low watermark. The input side is bounded too: the requests parsed and not
+# yet served (the pipeline, kept in the codec, where order is kept) are this actor's mail in all
+# but name, so they get the mailbox's bound - above `--mailbox-capacity` of them the actor
+# suspends reading, and resumes once it has served them all. Without that, a slow reader that
+# keeps pipelining gets one recv() parsed (64 KiB: some 1,300 /ping requests) each time its output
+# dips below the low watermark, far more than are answered before the next suspension: the
+# pipeline, not the output, grew without bound. Reading is suspended while either reason holds
+# (`_steer_reading`). `--backpressure off` skips all of that: output and pipeline then grow
 # without bound for a client that does not read, which is the lecture's "send and forget".
 """`Connection`: the actor serving one socket."""
 
@@ -111,6 +118,7 @@ class Connection(Actor):
         self._backpressure = config.backpressure
         self._high = config.write_high_water
         self._low = config.write_low_water
+        self._pipeline_bound = config.mailbox_capacity  # parsed requests waiting: see the header
         self._held: deque[Event] = deque()  # parsed while throttled, served on resume
         self._timer: Timer | None = None  # the protocol timer the actor knows of
         self._deadline = 0.0  # when that timer expires
@@ -244,20 +252,28 @@ class Connection(Actor):
         """After an answer (or on resume): serve what is ready next, or pick the state to wait in.
 
         Pipelined requests are served here one after another, but never while the output is
-        above the watermark - that is the back-pressure.
+        above the watermark - that is the back-pressure. Here too the actor sees how many parsed
+        requests wait behind the one it takes, and holds reading back while they are too many.
         """
-        codec = self.link.codec
+        link = self.link
+        codec = link.codec
         while True:
             if self._finishing:
                 return self._finish()
-            if self.link.throttled:
+            if link.throttled:
                 return self.throttled
             event = self._held.popleft() if self._held else codec.next_event()
             if event is None:
+                if link.backlogged:  # the pipeline is empty: read the next requests
+                    link.backlogged = False
+                    self._steer_reading()
                 if self._done():
                     return self._finish()
                 self._rearm()
                 return self.reading
+            if self._backpressure and not link.backlogged and codec.pending > self._pipeline_bound:
+                link.backlogged = True
+                self._steer_reading()
             waiting = self._serve(event)
             if waiting is not None:
                 return waiting
@@ -287,7 +303,7 @@ class Connection(Actor):
         self.services.sender.tell(Write(link, data, Ack(len(data)), self.ref))
         if self._backpressure and not link.throttled and link.unacked_bytes > self._high:
             link.throttled = True
-            self.services.receiver.tell(SuspendReading(link))
+            self._steer_reading()
 
     def _acked(self, ack: Ack) -> None:
         link = self.link
@@ -295,7 +311,21 @@ class Connection(Actor):
         link.unacked_writes -= 1
         if link.throttled and link.unacked_bytes <= self._low:
             link.throttled = False
-            self.services.receiver.tell(ResumeReading(link))
+            self._steer_reading()
+
+    def _steer_reading(self) -> None:
+        """Tell the receiving thread to suspend reading while the output is above its watermark
+        or the pipeline above its bound, and to resume once neither holds.
+
+        Two reasons with their own hysteresis, one switch: output falling to the low watermark
+        must not resume reading while the pipeline is still full, or each resumption adds a
+        recv() of requests to it.
+        """
+        link = self.link
+        suspend = link.throttled or link.backlogged
+        if suspend != link.suspended:
+            link.suspended = suspend
+            self.services.receiver.tell(SuspendReading(link) if suspend else ResumeReading(link))
 
     # --- timeouts ---------------------------------------------------------------------------------
 
@@ -345,6 +375,9 @@ class Connection(Actor):
     def _finish(self) -> Behaviour:
         """Nothing more to send: half-close once the output is out, then linger (`closing`)."""
         self._finishing = False
+        if self.link.backlogged:  # nothing more is served: read on, to see the peer's EOF
+            self.link.backlogged = False
+            self._steer_reading()
         self.services.sender.tell(ShutdownOutput(self.link, OUTPUT_SHUT, self.ref))
         return self.closing
 

@@ -40,6 +40,8 @@ class Link:
         "unacked_bytes",
         "unacked_writes",
         "throttled",
+        "backlogged",
+        "suspended",
         "serving",
     )
 
@@ -56,5 +58,7 @@ class Link:
         self.broken = False  # send() failed or Close came: ignore further writes
         self.unacked_bytes = 0  # written by the actor, not yet acknowledged
         self.unacked_writes = 0
-        self.throttled = False  # the actor has asked the receiving thread to suspend reading
+        self.throttled = False  # output above the high watermark: no request is served
+        self.backlogged = False  # more parsed requests wait than the pipeline's bound
+        self.suspended = False  # the actor has asked the receiving thread to suspend reading
         self.serving = False  # a request is in flight (counted in inflight_requests)

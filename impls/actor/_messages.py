@@ -28,14 +28,15 @@ class Register:
 
 @dataclass(frozen=True, slots=True)
 class SuspendReading:
-    """Stop reading: the connection's unacknowledged output is above the high watermark."""
+    """Stop reading: the connection's unacknowledged output is above the high watermark, or
+    more parsed requests wait for its actor than the pipeline's bound."""
 
     link: Link
 
 
 @dataclass(frozen=True, slots=True)
 class ResumeReading:
-    """Read again: the output fell below the low watermark."""
+    """Read again: the output is below the low watermark and the pipeline has drained."""
 
     link: Link
 

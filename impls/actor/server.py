@@ -155,7 +155,7 @@ class ActorServer:
         snapshot = self._tally.counters.snapshot(
             queue_depths=depths,
             buffered_bytes_out=sum(link.unacked_bytes for link in links),
-            reading_paused_connections=sum(link.throttled for link in links),
+            reading_paused_connections=sum(link.suspended for link in links),
         )
         rejected = {**snapshot.rejected, "dead_letter": self.system.dead_letters}
         return dataclasses.replace(snapshot, rejected=rejected)

@@ -6,13 +6,20 @@
 # off, an impl that queues output in user space (ImplSpec.buffers_output) grows with the unread
 # answers - the failure the switch exists to show. The request volume is bounded (REQUESTS x
 # 1 MiB of answers at most), and the test stops watching as soon as it has its answer.
-"""Conformance: slow reader, RSS bounded with --backpressure on (slow)."""
+#
+# A slow reader that keeps pipelining is the other half: reading that resumes each time the
+# output drains must not parse more requests than get answered, or the queue of parsed requests
+# (queue_depth{queue="pipeline"}) grows round after round while the output stays bounded.
+"""Conformance: slow reader, RSS and the pipeline bounded with --backpressure on (slow)."""
 
 from __future__ import annotations
 
+import selectors
 import time
 
 import pytest
+
+from impls.config import ServerConfig
 
 from ._client import Client, ConnectFactory, request, wait_until
 from ._contract import assert_answer
@@ -33,6 +40,27 @@ GROWTH = 100 * MIB
 WATCH = 2.0
 """Seconds to keep sampling RSS of a server that blocks in send() and so has no paused-reading
 gauge to wait for: an observation window, not a synchronisation."""
+
+SMALL_ANSWER = 4096
+"""Bytes of each /bytes answer the pipelining slow reader asks for: small requests, larger
+answers, so one receive of requests holds far more than a drained output buffer answers."""
+
+PIPELINED = request("GET", f"/bytes?n={SMALL_ANSWER}")
+PIPELINED_COUNT = 20_000
+"""Requests the pipelining slow reader sends (1.3 MB of requests, 80 MiB of answers)."""
+
+ROUND = 256 * 1024
+"""Answer bytes the slow reader takes per round, then it looks at the server's pipeline."""
+
+ROUNDS = 80
+"""Rounds to watch: enough for an unbounded pipeline to pass PIPELINE_BOUND many times over."""
+
+PIPELINE_BOUND = 8 * ServerConfig().receive_size // len(PIPELINED)
+"""Parsed, unanswered requests the server may hold for the connection: a few receives' worth
+(the default --receive-size, as the server runs with it). Measured peaks: one receive's worth
+(1,200) for the event loops, threads and function; up to 5,300 for actor, whose receiving
+thread reads on until the actor's SuspendReading reaches it. Unbounded, the pipeline passed
+17,000 in these rounds."""
 
 pytestmark = [per_variant, pytest.mark.slow]
 
@@ -90,3 +118,38 @@ def test_slow_reader_without_backpressure(
         )
     else:
         _growth_stays_bounded(s, baseline)  # a blocking send() is its own back-pressure
+
+
+def test_pipelining_slow_reader_has_a_bounded_pipeline(
+    serve: ServeFactory, target: Target, connect: ConnectFactory
+) -> None:
+    s = serve("--backpressure", "on", "--admin-port", "0")
+    admin = s.admin
+    assert admin is not None
+    client = connect(s)
+    sock = client.sock
+    sock.setblocking(False)
+    pending = memoryview(PIPELINED * PIPELINED_COUNT)
+    deadline = time.monotonic() + 30
+    peak = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        for _ in range(ROUNDS):
+            taken = 0
+            while taken < ROUND:  # send what the server takes, read one round of answers
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"timed out after {taken} bytes of a round"
+                for _, events in selector.select(remaining):
+                    if events & selectors.EVENT_WRITE:
+                        pending = pending[sock.send(pending[:ROUND]) :]
+                        if not pending:
+                            selector.modify(sock, selectors.EVENT_READ)
+                    if events & selectors.EVENT_READ:
+                        chunk = sock.recv(ROUND - taken)
+                        assert chunk, "the server closed the connection"
+                        taken += len(chunk)
+            peak = max(peak, int(scrape(admin).value("netmodels_queue_depth", queue="pipeline")))
+            assert peak <= PIPELINE_BOUND, (
+                f"{peak} parsed requests wait unanswered (bound {PIPELINE_BOUND}): reading "
+                "resumed faster than the pipeline drained"
+            )
