@@ -15,6 +15,28 @@ from harness.results import manifest as manifest_io
 from harness.trial import Setup, run_trial
 
 
+def server_options(texts: list[str]) -> tuple[tuple[str, str], ...]:
+    """`--server-opt NAME=VALUE` texts as a cell's sorted options (`loop-x=1` -> `loop_x`).
+
+    Raises:
+        ValueError: a text without `=`.
+    """
+    options = []
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise ValueError(f"--server-opt {text!r}: expected NAME=VALUE")
+        options.append((name.strip().replace("-", "_"), value.strip()))
+    return tuple(sorted(options))
+
+
+def workload_and_payload(args: argparse.Namespace) -> tuple[str, int]:
+    """`--workload` and `--payload`, or the protocol's defaults (ping and 0; stream and 64)."""
+    workload = args.workload or ("stream" if args.protocol == "echo" else "ping")
+    payload = args.payload if args.payload is not None else (64 if args.protocol == "echo" else 0)
+    return workload, payload
+
+
 def cell_from_args(args: argparse.Namespace) -> Cell:
     """The cell `netmodels bench` measures.
 
@@ -31,17 +53,11 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
             raise ValueError(f"{option} {value}: must be >= 0")
     if args.read_rate and args.mode != "closed":
         raise ValueError("--read-rate (slow readers) needs --mode closed")
-    options = []
-    for text in args.server_opt:
-        name, sep, value = text.partition("=")
-        if not sep:
-            raise ValueError(f"--server-opt {text!r}: expected NAME=VALUE")
-        options.append((name.strip().replace("-", "_"), value.strip()))
-    workload = args.workload or ("stream" if args.protocol == "echo" else "ping")
-    payload = args.payload if args.payload is not None else (64 if args.protocol == "echo" else 0)
+    options = server_options(args.server_opt)
+    workload, payload = workload_and_payload(args)
     return Cell(
         impl=args.impl,
-        options=tuple(sorted(options)),
+        options=options,
         protocol=args.protocol,
         workload=Workload.parse(workload),
         mode=args.mode,

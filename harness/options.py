@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 
 
-def add_bench_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `netmodels bench` (setup options are added by the CLI)."""
-    parser.add_argument("--impl", default="eventloop", help="registered impl (default: eventloop)")
+def add_server_and_workload_options(parser: argparse.ArgumentParser) -> None:
+    """The options naming the server and what is sent to it (`bench` and `locust`)."""
+    parser.add_argument(
+        "--impl", default="eventloop", help="registered impl or target (default: eventloop)"
+    )
     parser.add_argument(
         "--server-opt",
         action="append",
@@ -25,17 +27,22 @@ def add_bench_options(parser: argparse.ArgumentParser) -> None:
         help="ping | echo | bytes | delay:MS | work:MS, or a mix like ping@95+work:1@5 "
         "(default: ping; `stream` for --protocol echo)",
     )
-    parser.add_argument("--mode", choices=["closed", "open"], default="closed")
-    parser.add_argument("--connections", "-c", type=int, default=64)
-    parser.add_argument(
-        "--pipeline", "-d", type=int, default=1, help="closed mode: requests outstanding per conn"
-    )
     parser.add_argument(
         "--payload",
         "-s",
         type=int,
         default=None,
         help="bytes of /echo bodies, /bytes answers, TCP echo messages (default: 0; echo: 64)",
+    )
+
+
+def add_bench_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels bench` (setup options are added by the CLI)."""
+    add_server_and_workload_options(parser)
+    parser.add_argument("--mode", choices=["closed", "open"], default="closed")
+    parser.add_argument("--connections", "-c", type=int, default=64)
+    parser.add_argument(
+        "--pipeline", "-d", type=int, default=1, help="closed mode: requests outstanding per conn"
     )
     parser.add_argument("--rate", "-r", type=float, default=None, help="open mode: requests/s")
     parser.add_argument("--arrivals", choices=["constant", "poisson"], default="constant")

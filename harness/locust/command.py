@@ -176,18 +176,17 @@ def validate(args: argparse.Namespace) -> Plan:
 
 
 def _cell(args: argparse.Namespace) -> Cell:
-    options = []
-    for text in args.server_opt:
-        name, sep, value = text.partition("=")
-        if not sep:
-            raise BadInputError(f"--server-opt {text!r}: expected NAME=VALUE")
-        options.append((name.strip().replace("-", "_"), value.strip()))
-    workload = args.workload or ("stream" if args.protocol == "echo" else "ping")
-    payload = args.payload if args.payload is not None else (64 if args.protocol == "echo" else 0)
+    from harness.bench import server_options, workload_and_payload
+
+    try:
+        options = server_options(args.server_opt)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+    workload, payload = workload_and_payload(args)
     try:
         return Cell(
             impl=args.impl,
-            options=tuple(sorted(options)),
+            options=options,
             protocol=args.protocol,
             workload=Workload.parse(workload),
             connections=args.users,

@@ -20,6 +20,7 @@ from typing import Any
 from harness.driver import histogram
 from harness.profile import Cell
 from harness.results import ServerFigures, TrialRecord, cell_record
+from harness.results.records import latency_columns
 
 HDR_RESOLUTION = "hdr 3 significant digits, us"
 """The latency resolution of a run whose locustfile imports `harness.locust.plugin`."""
@@ -157,13 +158,7 @@ def locust_record(
         rps=right / duration,
         # Locust counts bodies only; the echo stream has no headers, so there it is exact.
         mb_s=stats.content_bytes / duration / 1e6 if cell.protocol == "echo" else None,
-        p50_us=latency["p50"],
-        p90_us=latency["p90"],
-        p99_us=latency["p99"],
-        p999_us=latency["p999"],
-        p9999_us=latency["p9999"],
-        max_us=latency["max"],
-        mean_us=latency["mean"],
+        **latency_columns(latency),
         driver_cpu=driver_cpu,
         flags=";".join([*flags, *extra_flags]),
         histogram=histogram_path if summary is not None and summary.get("histogram") else "",

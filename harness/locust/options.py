@@ -6,34 +6,15 @@ from __future__ import annotations
 
 import argparse
 
+from harness.options import add_server_and_workload_options
+
 DEFAULT_MASTER_PORT = 5557
 """Locust's own default master port: the one to open on the master's host (docs/locust.md)."""
 
 
 def add_locust_options(parser: argparse.ArgumentParser) -> None:
     """The options of `netmodels locust`."""
-    parser.add_argument("--impl", default="eventloop", help="registered impl (default: eventloop)")
-    parser.add_argument(
-        "--server-opt",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a `netmodels serve` option for the server, e.g. loop=asyncio (repeatable)",
-    )
-    parser.add_argument("--protocol", choices=["http", "echo"], default="http")
-    parser.add_argument(
-        "--workload",
-        default=None,
-        help="ping | echo | bytes | delay:MS | work:MS, or a mix like ping@95+work:1@5 "
-        "(default: ping; `stream` for --protocol echo)",
-    )
-    parser.add_argument(
-        "--payload",
-        "-s",
-        type=int,
-        default=None,
-        help="bytes of /echo bodies, /bytes answers, TCP echo messages (default: 0; echo: 64)",
-    )
+    add_server_and_workload_options(parser)
     parser.add_argument("--users", "-u", type=int, default=64, help="Locust users (connections)")
     parser.add_argument(
         "--spawn-rate",

@@ -102,6 +102,23 @@ class ServerFigures:
     buffered_peak: int | None = None
 
 
+LATENCY_COLUMNS = {
+    "p50_us": "p50",
+    "p90_us": "p90",
+    "p99_us": "p99",
+    "p999_us": "p999",
+    "p9999_us": "p9999",
+    "max_us": "max",
+    "mean_us": "mean",
+}
+"""Latency columns of trials.csv and kinds.csv, and their keys in `histogram.summary`."""
+
+
+def latency_columns(summary: dict[str, float]) -> dict[str, float]:
+    """`histogram.summary(h)` as the latency columns of a row (`p50_us` ... `mean_us`)."""
+    return {column: summary[key] for column, key in LATENCY_COLUMNS.items()}
+
+
 def server_figures(
     samples: Sequence[ServerSample], duration: float, requests: int
 ) -> ServerFigures:
@@ -263,13 +280,7 @@ def trial_record(
         error_kinds=json.dumps(load.errors, sort_keys=True) if load.errors else "",
         rps=load.rps,
         mb_s=load.mb_s,
-        p50_us=latency["p50"],
-        p90_us=latency["p90"],
-        p99_us=latency["p99"],
-        p999_us=latency["p999"],
-        p9999_us=latency["p9999"],
-        max_us=latency["max"],
-        mean_us=latency["mean"],
+        **latency_columns(latency),
         achieved_rate=load.achieved_rate,
         slip_p99_us=load.slip_p99_us,
         driver_cpu=load.driver_cpu,
@@ -312,7 +323,6 @@ def kind_records(
     out = []
     stem = histogram_path.removesuffix(".hdr")
     for kind, result in sorted(load.kinds.items()):
-        latency = histogram_module.summary(result.histogram)
         path = f"{stem}.{kind.replace(':', '-')}.hdr"
         record = KindRecord(
             trial_id=trial_id,
@@ -320,14 +330,8 @@ def kind_records(
             requests=result.requests,
             errors=result.errors,
             rps=result.requests / load.duration_s if load.duration_s > 0 else 0.0,
-            p50_us=latency["p50"],
-            p90_us=latency["p90"],
-            p99_us=latency["p99"],
-            p999_us=latency["p999"],
-            p9999_us=latency["p9999"],
-            max_us=latency["max"],
-            mean_us=latency["mean"],
             histogram=path,
+            **latency_columns(histogram_module.summary(result.histogram)),
         )
         out.append((record, histogram_module.encode(result.histogram)))
     return out

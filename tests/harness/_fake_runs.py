@@ -16,6 +16,7 @@ from typing import Any
 from harness.driver import histogram
 from harness.results import KindRecord, RunDirectory, TrialRecord
 from harness.results import manifest as manifest_io
+from harness.results.records import latency_columns
 
 MANIFEST_PINNING = {"server": [0], "driver": [1], "shared": False, "driver_procs": 1}
 
@@ -118,7 +119,6 @@ class FakeRun:
         for kind, (errors, given) in (kinds or {}).items():
             values = list(given)
             h = histogram.decode(latency_histogram(values))
-            summary = histogram.summary(h)
             path = f"histograms/{record.trial_id}.{kind.replace(':', '-')}.hdr"
             kind_rows.append(
                 (
@@ -128,14 +128,8 @@ class FakeRun:
                         requests=len(values),
                         errors=errors,
                         rps=len(values) / record.duration_s,
-                        p50_us=summary["p50"],
-                        p90_us=summary["p90"],
-                        p99_us=summary["p99"],
-                        p999_us=summary["p999"],
-                        p9999_us=summary["p9999"],
-                        max_us=summary["max"],
-                        mean_us=summary["mean"],
                         histogram=path,
+                        **latency_columns(histogram.summary(h)),
                     ),
                     histogram.encode(h),
                 )

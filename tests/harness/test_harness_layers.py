@@ -32,6 +32,7 @@ LAYERS = {
     "options": 8,
     "cli": 8,
     "serve": 8,
+    "lab": 8,  # the lecture notebooks' helpers: servers, short trials, probes
     "yardstick": 8,  # a standalone server program: imports no harness module
 }
 
