@@ -5,8 +5,8 @@
 # and, where a piece depends on the head, on a curl-like head with a few more fields, so a
 # shortcut that only pays for wrk's request shows up as one. Nothing here caches across calls
 # what the server would not cache: each call parses, checks, builds and encodes afresh.
-# Run: `pytest benchmarks/test_shared_layer.py --benchmark-only` (benchmarks/ is outside the
-# test paths, so CI does not run it).
+# Run: `pytest benchmarks/test_shared_layer.py --benchmark-enable --benchmark-only` (the test
+# run executes each body once, with --benchmark-disable, as a smoke test).
 """pytest-benchmark timings of parse, check_head, Request, dispatch, encode, timer, callbacks."""
 
 from __future__ import annotations
