@@ -98,7 +98,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "bounded), with and without admission control, and where is the knee?",
         "Filters compose application-agnostic concerns such as admission control; bounded "
         "queues keep a server responsive under overload.",
-        f"{PAPER}, section 4 (Filters); {LECTURE}, 'Asynchronous I/O Frameworks'",
+        f"{PAPER}, section 3 (Services and Filters); {LECTURE}, 'Asynchronous I/O Frameworks'",
     ),
     Experiment(
         "E4",
@@ -158,7 +158,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "and the Python servers people use (uvicorn, aiohttp), on the same workload?",
         "Performance of the higher-level models is reasonable, not outstanding; the "
         "abstraction costs something, and this says how much.",
-        f"{LECTURE}, 'Actors for Network Programming'; {PAPER}, section 6",
+        f"{LECTURE}, 'Actors for Network Programming' and 'Summary'",
     ),
 )
 

@@ -5,10 +5,10 @@
 # harness/experiments.py) turns a Run into that experiment's table and its findings.
 """Summaries of a run's trials, merged histograms, and the experiments' tables and findings.
 
-    from harness.analysis.run import Run
-    from harness import analysis
-    table = analysis.offload.table(Run.load("results/reference"))
-    analysis.offload.findings(table)
+from harness.analysis.run import Run
+from harness import analysis
+table = analysis.offload.table(Run.load("results/reference"))
+analysis.offload.findings(table)
 """
 
 from __future__ import annotations

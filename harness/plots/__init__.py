@@ -5,10 +5,10 @@
 # table.
 """Figures of the experiments: `plots.<experiment>.figure(table)`; see harness/experiments.py.
 
-    from harness.analysis.run import Run
-    from harness import analysis, plots
-    run = Run.load("results/reference")
-    plots.overload.figure(analysis.overload.table(run))
+from harness.analysis.run import Run
+from harness import analysis, plots
+run = Run.load("results/reference")
+plots.overload.figure(analysis.overload.table(run))
 """
 
 from . import (

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from harness.driver import LoadResult
 from harness.driver import histogram as histogram_module
@@ -114,9 +114,29 @@ LATENCY_COLUMNS = {
 """Latency columns of trials.csv and kinds.csv, and their keys in `histogram.summary`."""
 
 
-def latency_columns(summary: dict[str, float]) -> dict[str, float]:
+class LatencyColumns(TypedDict):
+    """The latency columns of a trials.csv or kinds.csv row, in microseconds."""
+
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    p999_us: float
+    p9999_us: float
+    max_us: float
+    mean_us: float
+
+
+def latency_columns(summary: dict[str, float]) -> LatencyColumns:
     """`histogram.summary(h)` as the latency columns of a row (`p50_us` ... `mean_us`)."""
-    return {column: summary[key] for column, key in LATENCY_COLUMNS.items()}
+    return LatencyColumns(
+        p50_us=summary[LATENCY_COLUMNS["p50_us"]],
+        p90_us=summary[LATENCY_COLUMNS["p90_us"]],
+        p99_us=summary[LATENCY_COLUMNS["p99_us"]],
+        p999_us=summary[LATENCY_COLUMNS["p999_us"]],
+        p9999_us=summary[LATENCY_COLUMNS["p9999_us"]],
+        max_us=summary[LATENCY_COLUMNS["max_us"]],
+        mean_us=summary[LATENCY_COLUMNS["mean_us"]],
+    )
 
 
 def server_figures(
