@@ -24,8 +24,15 @@ import pytest
 from harness.locust import convert, plan
 from harness.results import load
 
+def _locust_installed() -> bool:
+    """True when Locust itself is importable - not just this folder, which a test run that has
+    `tests/` on sys.path would find as a namespace package named `locust`."""
+    spec = importlib.util.find_spec("locust")
+    return spec is not None and spec.origin is not None
+
+
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("locust") is None,
+    not _locust_installed(),
     reason="locust is not installed (pip install 'netmodels[locust]')",
 )
 
