@@ -24,6 +24,7 @@ import pytest
 from harness.locust import convert, plan
 from harness.results import load
 
+
 def _locust_installed() -> bool:
     """True when Locust itself is importable - not just this folder, which a test run that has
     `tests/` on sys.path would find as a namespace package named `locust`."""
