@@ -6,7 +6,7 @@
 #
 # Rules of this file: it only names things; every number comes from the functions it names.
 # An experiment is present in a run when a trial or probe row carries its key.
-"""`EXPERIMENTS`: E1 ... E9, their claims and their analysis, figure and findings functions."""
+"""`EXPERIMENTS`: E1 ... E10, their claims and their analysis, figure and findings functions."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ PAPER = 'M. Eriksen, "Your Server as a Function", PLOS \'13 (doi:10.1145/2525528
 class Experiment:
     """One experiment.
 
-    key: E1 ... E9, the `experiment` column of its trials and probes.
+    key: E1 ... E10, the `experiment` column of its trials and probes.
     name: the module name of its analysis and plot (`harness/analysis/<name>.py`,
         `harness/plots/<name>.py`).
     question: what its figure answers, in one sentence.
@@ -159,6 +159,18 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "Performance of the higher-level models is reasonable, not outstanding; the "
         "abstraction costs something, and this says how much.",
         f"{LECTURE}, 'Actors for Network Programming' and 'Summary'",
+    ),
+    Experiment(
+        "E10",
+        "drivers",
+        "The instrument: drivers side by side",
+        "Against the same server, how many requests per second do the netmodels driver, wrk "
+        "and Locust (1 and 2 workers) achieve, and how much driver CPU does one request cost?",
+        "A load generator must be faster than what it measures, or it reports its own ceiling; "
+        "a user-like driver (Locust) is for scenarios and for load spread over many machines, "
+        "not for capacity.",
+        "wrk and wrk2 (G. Tene); Locust's documentation, 'Increase performance' and "
+        "'Distributed load generation'",
     ),
 )
 

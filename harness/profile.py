@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -100,7 +101,10 @@ class Cell:
         measured ones (what makes a selector's cost per registered socket visible).
     read_rate: slow readers: bytes per second each connection reads (0: as fast as it can);
         they still send as fast as the server takes requests, so unread answers pile up.
-    experiment: the experiment the cell belongs to (E1 ... E9), for the report.
+    experiment: the experiment the cell belongs to (E1 ... E10), for the report.
+    driver: what sends the load: `netmodels` (the harness driver), `wrk` (GET /ping, closed
+        loop) or `locust:K` (Locust's master and K workers, one connection per user) - the
+        drivers comparison (E10) runs one cell under each, against the same server.
     """
 
     impl: str
@@ -120,6 +124,7 @@ class Cell:
     idle_connections: int = 0
     read_rate: int = 0
     experiment: str = ""
+    driver: str = "netmodels"
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -145,6 +150,29 @@ class Cell:
             yield "idle_connections and read_rate must be >= 0"
         if self.read_rate and self.mode != "closed":
             yield "slow readers (read_rate) run in closed mode"
+        yield from self._driver_problems()
+
+    def _driver_problems(self) -> Iterable[str]:
+        if self.driver == "netmodels":
+            return
+        if self.driver != "wrk" and not re.fullmatch(r"locust:[1-9]\d*", self.driver):
+            yield f"unknown driver {self.driver!r} (known: netmodels, wrk, locust:K)"
+            return
+        if self.mode != "closed" or self.pipeline != 1 or self.idle_connections or self.read_rate:
+            yield f"the {self.driver_name} driver runs closed loop, pipeline 1, no idle or slow"
+        if self.driver == "wrk" and (self.protocol != "http" or str(self.workload) != "ping"):
+            yield "the wrk driver sends GET /ping only (workload ping)"
+
+    @property
+    def driver_name(self) -> str:
+        """The `driver` column: `netmodels`, `wrk` or `locust`."""
+        return self.driver.partition(":")[0]
+
+    @property
+    def driver_workers(self) -> int:
+        """Locust's workers (`locust:K`); 0 for the other drivers."""
+        name, _, workers = self.driver.partition(":")
+        return int(workers) if name == "locust" else 0
 
     @property
     def group(self) -> tuple[str, tuple[tuple[str, str], ...], str, str, int]:
@@ -174,6 +202,8 @@ class Cell:
                 load += f" {self.rate:g}/s"
             elif self.rate_fraction is not None:
                 load += f" {self.rate_fraction:g}xcap"
+        if self.driver != "netmodels":
+            load += f" via {self.driver}"
         return f"{impl} {self.protocol} {self.workload} {self.mode} {load}"
 
     def with_rate(self, capacity: float) -> Cell:
@@ -294,6 +324,7 @@ class Profile:
                     duration=self.capacity.duration,
                     warmup=self.capacity.warmup,
                     role="capacity",
+                    driver="netmodels",
                 )
         return list(seen.values())
 
@@ -301,6 +332,7 @@ class Profile:
 MATRIX_KEYS = {
     "experiment",
     "impls",
+    "drivers",
     "options",
     "idle_connections",
     "read_rates",
@@ -333,7 +365,7 @@ def _expand(
         for workload, connections, pipeline, payload, (
             rate,
             fraction,
-        ), arrivals, idle, read_rate in itertools.product(
+        ), arrivals, idle, read_rate, driver in itertools.product(
             workloads,
             matrix.get("connections", [64]),
             matrix.get("pipelines", [1]) if mode == "closed" else [1],
@@ -342,6 +374,7 @@ def _expand(
             matrix.get("arrivals", ["constant"]) if mode == "open" else ["constant"],
             matrix.get("idle_connections", [0]),
             matrix.get("read_rates", [0]),
+            matrix.get("drivers", ["netmodels"]),
         ):
             yield Cell(
                 impl=server.name,
@@ -360,6 +393,7 @@ def _expand(
                 arrivals=arrivals,
                 duration=float(matrix.get("duration", duration)),
                 warmup=float(matrix.get("warmup", warmup)),
+                driver=str(driver),
             )
 
 

@@ -19,7 +19,8 @@ from harness import profile as profiles
 from harness.profile import Cell, Profile
 from harness.results import RunDirectory, load
 from harness.results import manifest as manifest_io
-from harness.trial import Setup, run_trial
+from harness.trial import Setup, TrialOutcome, run_trial
+from harness.wrk import wrk_trial
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
                 if cell.rate_fraction is not None and cell.rate is None:
                     cell = cell.with_rate(capacities.get(profile.capacity.group(cell), 0.0))
                 with progress.trial(f"{trial.trial_id} {cell.label}", planned[trial.trial_id]):
-                    outcome = run_trial(
+                    outcome = run_cell(
                         trial.trial_id,
                         cell,
                         trial.repetition,
@@ -123,6 +124,20 @@ def execute(profile: Profile, run_dir: RunDirectory, setup: Setup) -> int:
     console.out.print(f"results: {run_dir.path}")
     write_report(run_dir.path)
     return 0
+
+
+def run_cell(
+    trial_id: str, cell: Cell, repetition: int, setup: Setup, histogram_path: str
+) -> TrialOutcome:
+    """One trial of `cell`, with the driver it names (`Cell.driver`): the netmodels driver, wrk
+    or Locust. A driver that is not installed gives a `failed` row saying so."""
+    if cell.driver_name == "wrk":
+        return wrk_trial(trial_id, cell, repetition, setup)
+    if cell.driver_name == "locust":
+        from harness.locust.command import sweep_trial  # Locust is an optional extra
+
+        return sweep_trial(trial_id, cell, repetition, setup, histogram_path)
+    return run_trial(trial_id, cell, repetition, setup, histogram_path)
 
 
 def write_report(path: Path) -> None:

@@ -46,7 +46,11 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
     """
     if trials.empty:
         return pd.DataFrame(columns=[*CELL_COLUMNS, "repetitions", "rps", "p50_us", "p99_us"])
-    keyed = trials.assign(**{c: trials[c].fillna(-1) for c in ("rate_fraction",)})
+    keyed = trials.assign(
+        rate_fraction=trials["rate_fraction"].fillna(-1),
+        # Locust with 1 and with 2 workers are two cells (the drivers comparison, E10)
+        driver=stats.cell_drivers(trials),
+    )
     grouped = keyed.groupby(CELL_COLUMNS, dropna=False, sort=False)
     out = grouped.agg(
         repetitions=("trial_id", "count"),
@@ -80,6 +84,7 @@ def merged_histogram(run: str | Path, trial_ids: list[str]) -> HdrHistogram:
 from . import (  # noqa: E402
     backpressure,
     concurrency,
+    drivers,
     efficiency,
     offload,
     omission,
@@ -94,6 +99,7 @@ from . import (  # noqa: E402
 __all__ = [
     "backpressure",
     "concurrency",
+    "drivers",
     "efficiency",
     "merged_histogram",
     "offload",

@@ -249,6 +249,17 @@ def without_option(options: str, name: str) -> str:
     return ";".join(kept)
 
 
+def cell_drivers(trials: pd.DataFrame) -> list[str]:
+    """The driver of each row as its cell names it: `locust:K` for Locust with K workers (so
+    Locust with 1 and with 2 workers are two cells, as in E10), else the `driver` column."""
+    if trials.empty:
+        return []
+    return [
+        f"locust:{int(procs)}" if driver == "locust" else str(driver)
+        for driver, procs in zip(trials["driver"], trials["driver_procs"], strict=True)
+    ]
+
+
 def server_label(impl: str, options: str) -> str:
     """A server's name in tables and legends: `impl`, or `impl[options]` with options (the
     form `harness.plots.style.color` reads the impl back from)."""

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.locust import convert
 from harness.locust.options import DEFAULT_MASTER_PORT
@@ -31,6 +31,9 @@ from harness.locust.processes import Fleet, FleetError, Member
 from harness.profile import Cell, Workload
 from harness.runner import CpuPlan, ServerAddress, ServerError, ServerProcess, ServerSampler
 from harness.runner.pinning import pin_process
+
+if TYPE_CHECKING:
+    from harness.trial import Setup, TrialOutcome
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 """The built-in locustfile: the netmodels workloads as Locust users."""
@@ -69,6 +72,9 @@ class Plan:
     master_port: int
     master_bind: str
     wait_workers: float
+    web: bool = False
+    web_port: int = 8089
+    master_only: bool = False
 
     @property
     def run_time(self) -> int:
@@ -172,6 +178,9 @@ def validate(args: argparse.Namespace) -> Plan:
         or (DEFAULT_MASTER_PORT if args.master_only or args.worker else free_port()),
         master_bind=args.master_bind or ("0.0.0.0" if args.master_only else "127.0.0.1"),
         wait_workers=args.wait_workers or (300.0 if args.master_only else 30.0),
+        web=bool(args.web),
+        web_port=int(args.web_port),
+        master_only=bool(args.master_only),
     )
 
 
@@ -290,7 +299,7 @@ def run_measured(plan: Plan, args: argparse.Namespace, argv: list[str]) -> int:
     from harness import bench
     from harness.results import RunDirectory
     from harness.results import manifest as manifest_io
-    from harness.trial import Setup, failed
+    from harness.trial import Setup
 
     cell = plan.cell
     setup = Setup(cpus=plan.cpus, driver_procs=plan.procs, target=plan.target)
@@ -304,15 +313,89 @@ def run_measured(plan: Plan, args: argparse.Namespace, argv: list[str]) -> int:
         "locustfile": str(plan.locustfile),
         "mode": "standalone" if plan.workers is None else "master+workers",
         "workers": plan.workers,
-        "local_workers": 0 if args.master_only else plan.workers,
+        "local_workers": 0 if plan.master_only else plan.workers,
         "users": cell.connections,
         "spawn_rate": plan.spawn_rate,
         "run_time_s": plan.run_time,
-        "web": args.web,
+        "web": plan.web,
         "master": f"{plan.master_bind}:{plan.master_port}" if plan.workers else None,
     }
     run_dir = RunDirectory.create(meta, Path(args.out) if args.out else None)
     trial_id = "0001"
+    try:
+        measured = measure(plan, trial_id, 1, run_dir.histogram_path(trial_id))
+    except KeyboardInterrupt:
+        run_dir.finish(complete=False, interrupted="interrupted (SIGINT/SIGTERM)")
+        print(f"interrupted; nothing measured was kept. run: {run_dir.path}", file=sys.stderr)
+        return 130
+    outcome = measured.outcome
+    run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+    if measured.failure is not None:
+        run_dir.finish(complete=True, failure=measured.failure.strip()[-2000:])
+        print(f"netmodels locust: failed: {measured.failure.splitlines()[0]}", file=sys.stderr)
+        print(f"results: {run_dir.path}")
+        return 1
+    if not measured.fine_latency:
+        run_dir.manifest["locust"]["latency_resolution"] = convert.LOCUST_RESOLUTION
+    run_dir.finish(complete=True)
+    bench.print_summary(cell, outcome.record, setup)
+    print(f"  locust    {plan.version}, latency {run_dir.manifest['locust']['latency_resolution']}")
+    print(f"results: {run_dir.path}")
+    return 0
+
+
+def sweep_trial(
+    trial_id: str, cell: Cell, repetition: int, setup: Setup, histogram_path: str
+) -> TrialOutcome:
+    """One trial of a sweep's `driver = "locust:K"` cell: Locust's master and K workers with the
+    built-in locustfile, every user at once, on the setup's CPUs (the drivers comparison)."""
+    from harness.results.manifest import utc_now
+    from harness.trial import failed
+
+    version = locust_version()
+    if version is None:
+        reason = "Locust is not installed; install it with: pip install 'netmodels[locust]'"
+        return failed(trial_id, cell, repetition, setup, started_at=utc_now(), reason=reason)
+    plan = Plan(
+        version=version,
+        locustfile=LOCUSTFILE,
+        builtin=True,
+        cell=cell,
+        spawn_rate=float(cell.connections),
+        workers=cell.driver_workers,
+        cpus=setup.cpus,
+        target=setup.target,
+        master_port=free_port(),
+        master_bind="127.0.0.1",
+        wait_workers=MASTER_WAIT,
+    )
+    return measure(plan, trial_id, repetition, histogram_path).outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """A finished Locust trial.
+
+    outcome: its row (flagged `failed` when it could not run), histogram and time series.
+    failure: why it failed (the row's reason, whole), or None.
+    fine_latency: True when the latencies came from the plugin's histogram (3 significant
+        digits), False when only Locust's rounded response times were there.
+    """
+
+    outcome: TrialOutcome
+    failure: str | None = None
+    fine_latency: bool = True
+
+
+def measure(plan: Plan, trial_id: str, repetition: int, histogram_path: str) -> Measured:
+    """Run `plan` once - server (unless `plan.target`), Locust processes, sampler - and return
+    the trial. Everything started is stopped before it returns, on every way out; a failure is
+    a `failed` row, KeyboardInterrupt propagates."""
+    from harness.results import manifest as manifest_io
+    from harness.trial import Setup, TrialOutcome, failed
+
+    cell = replace(plan.cell, driver=f"locust:{plan.procs}")
+    setup = Setup(cpus=plan.cpus, driver_procs=plan.procs, target=plan.target)
     started_at = manifest_io.utc_now()
     server = (
         None
@@ -331,24 +414,16 @@ def run_measured(plan: Plan, args: argparse.Namespace, argv: list[str]) -> int:
         wall0, mono0 = time.time(), time.monotonic_ns()
         sampler = ServerSampler(address.pid, address.admin, mono0)
         sampler.start()
-        lead = _start(fleet, plan, args, f"{scheme}://{address}", json_base)
+        lead = _start(fleet, plan, f"{scheme}://{address}", json_base)
         deadline = time.monotonic() + plan.run_time + plan.wait_workers + FINISH_MARGIN
         fleet.wait(lead, deadline)
         samples = sampler.stop()
         died = server is not None and not server.running
         stats, summary = _outputs(fleet, lead, json_base, summary_path)
-    except KeyboardInterrupt:
-        run_dir.finish(complete=False, interrupted="interrupted (SIGINT/SIGTERM)")
-        print(f"interrupted; nothing measured was kept. run: {run_dir.path}", file=sys.stderr)
-        return 130
     except (FleetError, ServerError, OSError, ValueError) as exc:
         reason = str(exc) + (server.log_tail() if isinstance(exc, FleetError) and server else "")
-        outcome = failed(trial_id, cell, 1, setup, started_at=started_at, reason=reason)
-        run_dir.commit(replace(outcome.record, driver="locust"), None, [])
-        run_dir.finish(complete=True, failure=reason.strip()[-2000:])
-        print(f"netmodels locust: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
-        print(f"results: {run_dir.path}")
-        return 1
+        outcome = failed(trial_id, cell, repetition, setup, started_at=started_at, reason=reason)
+        return Measured(outcome, failure=reason)
     finally:
         fleet.stop()
         if sampler is not None:
@@ -359,34 +434,26 @@ def run_measured(plan: Plan, args: argparse.Namespace, argv: list[str]) -> int:
         tmp.cleanup()
     record, histogram_text, timeseries = _trial(
         trial_id=trial_id,
-        plan=plan,
+        repetition=repetition,
+        plan=replace(plan, cell=cell),
         stats=stats,
         summary=summary,
         samples=samples,
         wall0=wall0,
         started_at=started_at,
-        histogram_path=run_dir.histogram_path(trial_id),
+        histogram_path=histogram_path,
         cpu_warning=convert.cpu_warned(logs),
         died=died,
     )
-    run_dir.commit(record, histogram_text, timeseries)
-    if summary is None:
-        run_dir.manifest["locust"]["latency_resolution"] = convert.LOCUST_RESOLUTION
-    run_dir.finish(complete=True)
-    bench.print_summary(cell, record, setup)
-    print(f"  locust    {plan.version}, latency {run_dir.manifest['locust']['latency_resolution']}")
-    print(f"results: {run_dir.path}")
-    return 0
+    return Measured(TrialOutcome(record, histogram_text, timeseries), fine_latency=bool(summary))
 
 
-def _start(
-    fleet: Fleet, plan: Plan, args: argparse.Namespace, host: str, json_base: Path
-) -> Member:
+def _start(fleet: Fleet, plan: Plan, host: str, json_base: Path) -> Member:
     role = "standalone" if plan.workers is None else "master"
-    lead = fleet.start(role, lead_args(plan, args.web, args.web_port, host, json_base))
-    if args.web:
-        print(f"Locust web UI: http://127.0.0.1:{args.web_port}/", file=sys.stderr)
-    if args.master_only:
+    lead = fleet.start(role, lead_args(plan, plan.web, plan.web_port, host, json_base))
+    if plan.web:
+        print(f"Locust web UI: http://127.0.0.1:{plan.web_port}/", file=sys.stderr)
+    if plan.master_only:
         print(
             f"Locust master on {plan.master_bind}:{plan.master_port}, waiting up to "
             f"{plan.wait_workers:g} s for {plan.workers} worker(s): "
@@ -429,6 +496,7 @@ def _outputs(
 def _trial(
     *,
     trial_id: str,
+    repetition: int,
     plan: Plan,
     stats: convert.LocustStats,
     summary: dict[str, Any] | None,
@@ -451,6 +519,7 @@ def _trial(
     record = convert.locust_record(
         trial_id=trial_id,
         cell=cell,
+        repetition=repetition,
         stats=stats,
         summary=summary,
         workers=plan.procs,

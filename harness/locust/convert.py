@@ -110,6 +110,7 @@ def locust_record(
     *,
     trial_id: str,
     cell: Cell,
+    repetition: int = 1,
     stats: LocustStats,
     summary: Mapping[str, Any] | None,
     workers: int,
@@ -124,7 +125,7 @@ def locust_record(
     """The trials.csv row of a Locust run (`driver=locust`, `driver_procs` = its workers)."""
     record = cell_record(
         trial_id=trial_id,
-        repetition=1,
+        repetition=repetition,
         cell=cell,
         driver="locust",
         driver_procs=workers,

@@ -53,12 +53,20 @@ _PALETTE = (
 COLORS: Mapping[str, str] = dict(zip(SERVER_ORDER, _PALETTE, strict=True))
 """One colour per server, the same in every figure."""
 
+DRIVER_COLORS: Mapping[str, str] = {"netmodels": "#1b9e77", "wrk": "#444444", "locust": "#e6550d"}
+"""One colour per driver (E10), apart from the servers' colours."""
+
 FLAGGED_NOTE = "hollow / hatched: flagged trial (driver_bound, contended, invalid, errors)"
 
 
 def color(server: str) -> str:
     """The colour of a server (`impl` column); an unknown one gets a stable grey-blue."""
     return COLORS.get(server.split("[", 1)[0], "#4c6a8a")
+
+
+def driver_color(driver: str) -> str:
+    """The colour of a driver (`netmodels`, `wrk`, `locust:K`)."""
+    return DRIVER_COLORS.get(driver.partition(":")[0], "#4c6a8a")
 
 
 def order(servers: list[str]) -> list[str]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 
+from harness.analysis import stats
+
 KEYS = (
     "role",
     "experiment",
@@ -38,6 +40,8 @@ def keyed(trials: pd.DataFrame) -> pd.DataFrame:
     the key columns filled, so that groupby keeps every row."""
     out = trials.copy()
     out["load"] = [_load(row) for _, row in trials.iterrows()] if len(trials) else []
+    if "driver_procs" in out:
+        out["driver"] = stats.cell_drivers(out)
     for column in KEYS:
         if column in out and out[column].dtype.kind == "f":
             out[column] = out[column].fillna(-1)

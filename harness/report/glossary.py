@@ -11,7 +11,7 @@ COLUMNS: dict[str, str] = {
     "trial_id": "the trial's id in the run (its histogram is histograms/<trial_id>.hdr)",
     "repetition": "which repetition of its cell the trial is (1, 2, ...; interleaved)",
     "role": "measure (a result), capacity (sizes open-loop rates) or probe (calibrate)",
-    "experiment": "the experiment the trial belongs to (E1 ... E9), empty for none",
+    "experiment": "the experiment the trial belongs to (E1 ... E10), empty for none",
     "impl": "the server: a registered impl or a reference point (bare, nginx, uvicorn, ...)",
     "options": "`netmodels serve` options of the server, key=value;key=value (empty: defaults)",
     "protocol": "http (HTTP/1.1) or echo (TCP echo, RFC 862)",
@@ -51,8 +51,8 @@ COLUMNS: dict[str, str] = {
     "server_rss_growth_kib_s": "least-squares slope of the server's memory over the "
     "measurement, KiB per second",
     "server_buffered_peak": "peak of the server's buffered output, bytes (admin gauge)",
-    "driver": "the load generator: netmodels or wrk",
-    "driver_procs": "driver processes",
+    "driver": "the load generator: netmodels, wrk or locust",
+    "driver_procs": "driver processes (wrk: threads; locust: workers)",
     "driver_cpu": "the busiest driver process's CPU share over the measurement",
     "driver_wait": "the largest share of the measurement a driver process waited for a CPU "
     "held by another process",

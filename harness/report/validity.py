@@ -77,9 +77,16 @@ def _measured(run: Run) -> pd.DataFrame:
     return trials[trials["role"] == "measure"]
 
 
+def _ours(run: Run) -> pd.DataFrame:
+    """Measured trials of the netmodels driver: the instrument whose ceiling is checked (wrk's
+    and Locust's rows of a drivers comparison are not its)."""
+    measured = _measured(run)
+    return measured[measured["driver"] == "netmodels"]
+
+
 def _fastest(run: Run) -> tuple[float, str, str] | None:
     """(median req/s, cell label, trial ids) of the fastest closed-loop cell, if any."""
-    closed = _measured(run)
+    closed = _ours(run)
     closed = closed[(closed["mode"] == "closed") & closed["rps"].notna()]
     if closed.empty:
         return None
@@ -103,7 +110,7 @@ def _ceiling(run: Run) -> Check:
         ceiling = float(calibration["netmodels_ceiling_estimate"])
         source = "`netmodels calibrate` in this run's manifest"
     else:
-        bare = _measured(run)
+        bare = _ours(run)
         bare = bare[(bare["impl"] == "bare") & (bare["mode"] == "closed")]
         bare = bare[bare["driver_cpu"].fillna(0) > 0]
         if not bare.empty:

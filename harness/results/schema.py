@@ -21,7 +21,7 @@ TRIAL_COLUMNS = (
     "trial_id",
     "repetition",
     "role",  # measure | capacity | probe (calibrate)
-    "experiment",  # the profile matrix's experiment tag (E1 ... E9), empty for none
+    "experiment",  # the profile matrix's experiment tag (E1 ... E10), empty for none
     "impl",
     "options",  # `netmodels serve` options, "key=value;key=value" (empty: defaults)
     "protocol",
@@ -62,7 +62,7 @@ TRIAL_COLUMNS = (
     "server_rss_growth_kib_s",  # least-squares slope of RSS over the measurement, KiB/s
     "server_buffered_peak",  # peak of the server's buffered output bytes (admin gauge)
     # the instrument
-    "driver",  # netmodels | wrk
+    "driver",  # netmodels | wrk | locust
     "driver_procs",
     "driver_cpu",  # busiest driver process's CPU share over the measurement
     "driver_wait",  # largest share a driver process waited for a CPU held by another process

@@ -1,10 +1,11 @@
-# E1, E2, E3, E8 and E9 from runs with known answers: the tables' columns, the findings' numbers
-# and wording (who leads, by how much, "no measurable difference", "not compared", flags, a peer
-# that did not run), and the figures' artists (hollow markers, hatched bars, units on the axes).
+# E1, E2, E3, E8, E9 and E10 from runs with known answers: the tables' columns, the findings'
+# numbers and wording (who leads, by how much, "no measurable difference", "not compared", flags,
+# a peer or driver that did not run), and the figures' artists (hollow markers, hatched bars,
+# units on the axes).
 #
 # Rules of this file: every number a test asserts is stated in the test's run (or follows from
 # it in one line of arithmetic in a comment); figures are built, inspected and never saved.
-"""Tests of the E1, E2, E3, E8 and E9 analyses, findings and figures."""
+"""Tests of the E1, E2, E3, E8, E9 and E10 analyses, findings and figures."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from _fake_runs import FakeRun, trial
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from harness.analysis import concurrency, efficiency, overload, parsers, peers
+from harness.analysis import concurrency, drivers, efficiency, overload, parsers, peers
 from harness.analysis.run import Run
 from harness.plots import concurrency as concurrency_plot
+from harness.plots import drivers as drivers_plot
 from harness.plots import efficiency as efficiency_plot
 from harness.plots import overload as overload_plot
 from harness.plots import parsers as parsers_plot
@@ -323,6 +325,77 @@ def test_e9_fractions_of_bare_and_a_peer_that_did_not_run(tmp_path: Path) -> Non
     assert "(req/s" in fig.axes[0].get_xlabel()
 
 
+# --- E10 -----------------------------------------------------------------------------------
+
+
+def test_e10_drivers_req_s_and_cpu_per_request(tmp_path: Path) -> None:
+    rows: list[Any] = []
+    # driver, procs, req/s, busiest process's CPU share
+    for driver, procs, rps, cpu, flags in (
+        ("netmodels", 1, 40_000.0, 0.8, ""),
+        ("locust", 1, 2_000.0, 0.95, "driver_bound"),
+        ("locust", 2, 1_800.0, 0.5, ""),
+    ):
+        for r, factor in enumerate((0.99, 1.0, 1.01), start=1):
+            rows.append(
+                (
+                    {
+                        "experiment": "E10",
+                        "impl": "bare",
+                        "driver": driver,
+                        "driver_procs": procs,
+                        "rps": rps * factor,
+                        "driver_cpu": cpu,
+                        "flags": flags,
+                        "repetition": r,
+                    },
+                    None,
+                )
+            )
+    rows += reps(
+        (0.0,),
+        column="rps",
+        experiment="E10",
+        impl="bare",
+        driver="wrk",
+        flags="failed",
+        requests=0,
+        error_kinds=json.dumps({"failed": "wrk is not on PATH (Debian: apt-get install wrk)"}),
+    )
+    run = build(tmp_path, rows)
+    run.manifest["pinning"] = {"server": [0], "driver": [1]}
+    table = drivers.table(run)
+    assert set(drivers.COLUMNS) <= set(table.columns)
+    assert list(table["driver"]) == ["netmodels", "locust:1", "locust:2", "wrk"]
+    by = table.set_index("driver")
+    # 0.8 x 1 / 40,000 req/s = 20 us; 0.95 x 1 / 2,000 = 475 us; 0.5 x 2 / 1,800 = 555.6 us
+    assert by.loc["netmodels", "driver_us_per_req"] == pytest.approx(20.0)
+    assert by.loc["locust:1", "driver_us_per_req"] == pytest.approx(475.0)
+    assert by.loc["locust:2", "driver_us_per_req"] == pytest.approx(555.6, abs=0.1)
+    assert by.loc["locust:2", "rps_per_proc"] == pytest.approx(900.0)
+    assert by.loc["locust:1", "vs_ours"] == pytest.approx(0.05)
+    assert by.loc["wrk", "missing"].startswith("wrk is not on PATH")
+    assert by.loc["locust:2", "label"] == "Locust (2 workers)"
+    text = " ".join(drivers.findings(table))
+    assert "The netmodels driver achieved 40,000 req/s at 20.0 us of driver CPU" in text
+    assert "Locust (1 worker) 2,000 req/s (0.05x), 475.0 us CPU per request (23.8x)" in text
+    # 1,800 / 2,000, intervals apart; both workers on the one driver CPU of the manifest
+    assert "Locust (2 workers) vs Locust (1 worker): 0.9x the req/s (lower)" in text
+    assert "the workers share 1 driver CPU here" in text
+    assert "Driver-bound (the req/s is the driver's ceiling, not the server's): Locust (1" in text
+    assert "Did not run here: wrk (1 thread): wrk is not on PATH" in text
+
+    fig = drivers_plot.figure(table)
+    assert has_artists(fig)
+    assert "(req/s)" in fig.axes[0].get_xlabel()
+    assert "(us, log scale)" in fig.axes[1].get_xlabel()
+    assert fig.axes[1].get_xscale() == "log"
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len(hatched) == 1  # the driver_bound Locust row, drawn as flagged
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(t.startswith("did not run: wrk is not on PATH") for t in texts)
+
+
 # --- every experiment, without its trials ---------------------------------------------------
 
 
@@ -334,6 +407,7 @@ def test_e9_fractions_of_bare_and_a_peer_that_did_not_run(tmp_path: Path) -> Non
         (overload, overload_plot),
         (parsers, parsers_plot),
         (peers, peers_plot),
+        (drivers, drivers_plot),
     ],
 )
 def test_a_run_without_the_experiment(tmp_path: Path, analysis: Any, plot: Any) -> None:

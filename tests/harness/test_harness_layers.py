@@ -28,6 +28,7 @@ LAYERS = {
     "bench": 8,
     "sweep": 8,
     "calibrate": 8,
+    "wrk": 8,  # wrk as a driver: a trial run by calibrate and by sweeps (E10)
     "locust": 8,  # `netmodels locust` and the code it runs inside Locust processes
     "options": 8,
     "cli": 8,

@@ -1,11 +1,12 @@
-"""Parsing what other programs print: the admin /metrics text and wrk's report."""
+"""Parsing what other programs print: the admin /metrics text and wrk's report (and a wrk
+that is not there)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.calibrate import parse_wrk
 from harness.runner.metrics import parse
+from harness.wrk import parse_wrk
 
 METRICS = """\
 # HELP netmodels_connections_open Connections open now.
@@ -59,3 +60,20 @@ def test_wrk_report_is_parsed() -> None:
     assert out["p99_us"] == pytest.approx(5510.0)
     assert out["max_us"] == pytest.approx(17900.0)
     assert out["errors"] == 3
+
+
+def test_a_missing_wrk_is_a_failed_row_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import shutil
+
+    from harness.profile import Cell
+    from harness.runner import CpuPlan
+    from harness.sweep import run_cell
+    from harness.trial import Setup
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    setup = Setup(cpus=CpuPlan.default(), driver_procs=1)
+    outcome = run_cell("0001", Cell("bare", driver="wrk"), 2, setup, "histograms/0001.hdr")
+    record = outcome.record
+    assert (record.driver, record.flags, record.repetition) == ("wrk", "failed", 2)
+    assert json.loads(record.error_kinds)["failed"].startswith("wrk is not on PATH")

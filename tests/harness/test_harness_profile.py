@@ -39,6 +39,32 @@ def test_cells_must_make_sense() -> None:
         Cell("a", mode="open")
 
 
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ({"driver": "ab"}, "unknown driver 'ab'"),
+        ({"driver": "locust:0"}, "unknown driver 'locust:0'"),
+        ({"driver": "wrk", "workload": Workload.parse("echo")}, "GET /ping only"),
+        ({"driver": "wrk", "protocol": "echo", "workload": Workload.parse("stream")}, "ping only"),
+        ({"driver": "locust:2", "pipeline": 4}, "closed loop, pipeline 1"),
+        ({"driver": "locust:1", "mode": "open", "rate": 10.0}, "closed loop, pipeline 1"),
+    ],
+)
+def test_other_drivers_run_what_they_can(cell: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Cell("a", payload=64, **cell)  # type: ignore[arg-type]
+
+
+def test_drivers_expand_into_cells_of_their_own() -> None:
+    matrix = {"drivers": ["netmodels", "wrk", "locust:1", "locust:2"], "experiment": "E10"}
+    p = profile.from_dict(sample(matrix=[matrix], repetitions=1), ["a"])
+    cells = p.cells()
+    assert [c.driver for c in cells] == ["netmodels", "wrk", "locust:1", "locust:2"]
+    assert [(c.driver_name, c.driver_workers) for c in cells[2:]] == [("locust", 1), ("locust", 2)]
+    assert cells[3].label == "a http ping closed c64 via locust:2"
+    assert len({t.trial_id for t in schedule(p)}) == 4
+
+
 def sample(**changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         "name": "t",
