@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import console
+from harness import console, serve
 from harness.profile import Cell, Workload
 from harness.results import KindRecord, RunDirectory, TrialRecord
 from harness.results import manifest as manifest_io
@@ -75,8 +75,14 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
 
 
 def run(args: argparse.Namespace, setup: Setup, argv: list[str]) -> int:
-    """Run `netmodels bench`; returns the exit status."""
+    """Run `netmodels bench`; returns the exit status.
+
+    Raises:
+        ValueError: bad input, found before anything starts or is written.
+    """
     cell = cell_from_args(args)
+    if setup.target is None:
+        serve.check_server(cell.impl, cell.protocol, cell.options)
     meta = manifest_io.collect(
         ["netmodels", *argv], setup.describe(), {"name": "bench", "cell": cell.label}
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness import console
+from harness import console, serve
 from harness.profile import Cell, Workload
 from harness.results import (
     RunDirectory,
@@ -32,6 +32,8 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
     """Run `netmodels calibrate`; returns the exit status."""
     # The yardstick comes first: the fastest server there is, so the driver's ceiling shows.
     candidates = args.impls or [YARDSTICK, *registered]
+    for impl in candidates:
+        serve.check_server(impl, "http")
     wrk = shutil.which("wrk")
     base = Cell(
         impl=candidates[0],

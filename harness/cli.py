@@ -1,4 +1,9 @@
 # The `netmodels` command line. Subcommands live in their own modules; this file only wires them.
+#
+# Rules of this file: bad input - an option argparse refuses, an input a command finds unusable
+# before it starts anything (`ValueError`, `FileNotFoundError`, `FileExistsError`), a port that
+# cannot be listened on - is one line on stderr, `netmodels X: error: ...`, and exit 2: no
+# traceback, no usage block. `--debug` shows the traceback as well.
 """`netmodels` entry point."""
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from . import options, serve
 
@@ -18,13 +23,35 @@ if TYPE_CHECKING:
     from .trial import Setup
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with bad options answered in one line: `netmodels serve: error: argument
+    --port: invalid int value: 'x' (see `netmodels serve --help`)`, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """-v and --debug, accepted before or after the command (`netmodels serve ... --debug`)."""
+    default = False if top else argparse.SUPPRESS  # a subcommand must not reset the top's value
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="debug logging on stderr"
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="debug logging, and the traceback of an error as well as its one line",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="netmodels",
         description="One echo/HTTP service, several network programming models, one harness.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    _add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve_parser = commands.add_parser(
         "serve",
@@ -34,10 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_config_options(serve_parser)
     commands.add_parser("impls", help="list the registered impls")
     _add_harness_commands(commands)
+    for sub in commands.choices.values():
+        _add_common(sub, top=False)
     return parser
 
 
-def _add_harness_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_harness_commands(commands: argparse._SubParsersAction[Parser]) -> None:
     bench_parser = commands.add_parser(
         "bench",
         help="measure one cell (one impl, one load) and write a run",
@@ -115,21 +144,33 @@ def _run_harness(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for a bad option)."""
+    """Run the command line; returns the exit status (2 for bad input)."""
     parser = build_parser()
     argv_list = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv_list)
+    debug = bool(args.debug)
     logging.basicConfig(
         stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose or debug else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    try:
+        return _dispatch(args, argv_list)
+    except (ValueError, FileNotFoundError, FileExistsError, serve.ListenError) as exc:
+        if debug:
+            raise
+        print(f"netmodels {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _dispatch(args: argparse.Namespace, argv_list: list[str]) -> int:
     if args.command == "serve":
-        try:
-            config = serve.config_from_args(args)
-        except ValueError as exc:
-            parser.error(str(exc))
-        return serve.run_serve(config)
+        return serve.run_serve(serve.config_from_args(args))
     if args.command == "impls":
         from impls.registry import IMPLS
 
@@ -146,10 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .report.command import run as report
 
         return report(args)
-    try:
-        return _run_harness(args, argv_list)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        parser.error(str(exc))
+    return _run_harness(args, argv_list)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from harness import selector_wait
 from harness.analysis import backpressure as e4
 from harness.analysis.run import Run
 from harness.profile import Cell, Mode, Protocol, Workload
-from harness.results import RESULTS_ROOT, RunDirectory
+from harness.results import REPO_RESULTS, RunDirectory
 from harness.results import manifest as manifest_io
 from harness.runner import CpuPlan, ServerProcess, pin_process, raise_open_file_limit
 from harness.runner.limits import FDS_RESERVED
@@ -39,7 +39,7 @@ from harness.trial import Setup, run_trial
 QUICK: bool = os.environ.get("NETMODELS_QUICK") == "1"
 """True under `NETMODELS_QUICK=1` (CI, the notebook tests): the live demos run shorter."""
 
-REFERENCE: Path = (RESULTS_ROOT if RESULTS_ROOT.is_dir() else Path("results")) / "reference"
+REFERENCE: Path = (REPO_RESULTS if REPO_RESULTS.is_dir() else Path("results")) / "reference"
 """The reference run the notebooks plot by default (`netmodels sweep lecture`)."""
 
 DRAIN = 1.0

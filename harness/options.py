@@ -165,7 +165,11 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
 
 def add_setup_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
     group = parser.add_argument_group("machine and output")
-    group.add_argument("--out", metavar="DIR", help="run directory (default: results/<run-id>/)")
+    group.add_argument(
+        "--out",
+        metavar="DIR",
+        help="run directory (default: ./results/<run-id>/, or under $NETMODELS_RESULTS)",
+    )
     group.add_argument(
         "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
     )

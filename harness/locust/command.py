@@ -154,10 +154,12 @@ def validate(args: argparse.Namespace) -> Plan:
         if not args.worker and not reachable(target.host, target.port, CONNECT_TIMEOUT):
             raise BadInputError(f"nothing listens on {target} (--target)")
     elif not args.worker:
-        from impls.registry import IMPLS
+        from harness.serve import check_server
 
-        if cell.impl not in IMPLS:
-            raise BadInputError(f"unknown impl {cell.impl!r}; `netmodels impls` lists them")
+        try:
+            check_server(cell.impl, cell.protocol, cell.options)
+        except ValueError as exc:
+            raise BadInputError(str(exc)) from None
     if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()):
         raise BadInputError(f"{args.out} exists and is not empty; runs are never overwritten")
     try:

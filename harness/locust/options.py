@@ -79,7 +79,11 @@ def add_locust_options(parser: argparse.ArgumentParser) -> None:
         "or with --worker for the master to accept a connection (default: 10)",
     )
     group = parser.add_argument_group("machine and output")
-    group.add_argument("--out", metavar="DIR", help="run directory (default: results/<run-id>/)")
+    group.add_argument(
+        "--out",
+        metavar="DIR",
+        help="run directory (default: ./results/<run-id>/, or under $NETMODELS_RESULTS)",
+    )
     group.add_argument(
         "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
     )

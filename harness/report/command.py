@@ -22,10 +22,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         paths = write(args.run_dir, args.out)
     except ReportError as exc:
-        print(f"netmodels report: {exc}", file=sys.stderr)
+        print(f"netmodels report: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. the output directory is not writable
-        print(f"netmodels report: cannot write the report: {exc}", file=sys.stderr)
+        print(f"netmodels report: error: cannot write the report: {exc}", file=sys.stderr)
         return 2
     print(f"report: {paths.html}")
     print(f"markdown: {paths.md}")

@@ -13,7 +13,7 @@ from .records import (
     timeseries_rows,
     trial_record,
 )
-from .run import RESULTS_ROOT, RunDirectory
+from .run import REPO_RESULTS, RESULTS_ENV, RunDirectory, results_root
 from .schema import (
     KIND_COLUMNS,
     PROBE_COLUMNS,
@@ -25,12 +25,14 @@ from .schema import (
 __all__ = [
     "KIND_COLUMNS",
     "PROBE_COLUMNS",
-    "RESULTS_ROOT",
+    "REPO_RESULTS",
+    "RESULTS_ENV",
     "SCHEMA_VERSION",
     "TIMESERIES_COLUMNS",
     "TRIAL_COLUMNS",
     "KindRecord",
     "RunDirectory",
+    "results_root",
     "ServerFigures",
     "TrialRecord",
     "cell_record",

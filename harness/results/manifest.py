@@ -119,9 +119,19 @@ def read(path: Path) -> dict[str, Any]:
     """Read manifest.json.
 
     Raises:
-        ValueError: a schema version newer than this code knows.
+        FileNotFoundError: no manifest there: `DIR: not a run directory (no manifest.json)`.
+        ValueError: a schema version newer than this code knows, or not a manifest.
     """
-    manifest: dict[str, Any] = json.loads(path.read_text())
+    try:
+        text = path.read_text()
+    except (FileNotFoundError, NotADirectoryError):
+        where = path.parent
+        what = "no such directory" if not where.is_dir() else f"no {path.name} in it"
+        raise FileNotFoundError(f"{where}: not a run directory ({what})") from None
+    try:
+        manifest: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: unreadable ({exc.msg}, line {exc.lineno})") from None
     version = manifest.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ValueError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,21 @@ from .schema import (
     TRIAL_COLUMNS,
 )
 
-RESULTS_ROOT = manifest.REPO / "results"
+RESULTS_ENV = "NETMODELS_RESULTS"
+"""The environment variable that moves where runs go without `--out`."""
+
+REPO_RESULTS = manifest.REPO / "results"
+"""The checkout's `results/` (where the shipped reference run lives); for an installed package,
+a folder that does not exist."""
+
+
+def results_root() -> Path:
+    """Where a run goes without `--out`: `$NETMODELS_RESULTS`, else `results/` under the current
+    directory (the checkout's `results/` when run from the checkout, as the README does) - never
+    the installed package's folder."""
+    configured = os.environ.get(RESULTS_ENV)
+    return Path(configured).expanduser() if configured else Path.cwd() / "results"
+
 
 MANIFEST = "manifest.json"
 TRIALS = "trials.csv"
@@ -53,20 +68,21 @@ class RunDirectory:
 
     @classmethod
     def create(cls, meta: dict[str, Any], out: Path | None = None) -> RunDirectory:
-        """Make a new run directory under `results/` (or at `out`) and write its manifest.
+        """Make a new run directory under `results_root()` (or at `out`) and write its manifest.
 
         Raises:
             FileExistsError: `out` exists and is not empty (runs are never overwritten).
         """
         if out is None:
             base = run_id(meta.get("git_sha"))
-            path = RESULTS_ROOT / base
+            root = results_root()
+            path = root / base
             for n in range(2, 1000):
                 try:
                     path.mkdir(parents=True)
                     break
                 except FileExistsError:
-                    path = RESULTS_ROOT / f"{base}-{n}"
+                    path = root / f"{base}-{n}"
         else:
             path = out
             if path.exists() and any(path.iterdir()):

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from _harness_servers import Behaviour, TestServer
 
 from harness.results import load
@@ -96,7 +97,10 @@ def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.05)  # polling a condition with a deadline, not synchronising on time
 
 
-def test_interrupted_sweep_leaves_no_process_and_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_interrupted_sweep_leaves_no_process_and_resumes(
+    sig: signal.Signals, tmp_path: Path
+) -> None:
     impl = next(iter(IMPLS))
     profile = tmp_path / "tiny.toml"
     profile.write_text(TINY.format(impl=impl))
@@ -118,10 +122,15 @@ def test_interrupted_sweep_leaves_no_process_and_resumes(tmp_path: Path) -> None
     wait_for(serving, "the second trial's server")
     children = me.children(recursive=True)
     assert children  # server, forkserver, driver processes
-    os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
-    stdout, stderr = sweep.communicate(timeout=DEADLINE)
-    assert sweep.returncode == 130, stderr
-    assert "--resume" in stderr
+    if sig == signal.SIGINT:
+        os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
+        stdout, stderr = sweep.communicate(timeout=DEADLINE)
+        assert sweep.returncode == 130, stderr
+        assert "--resume" in stderr
+    else:  # kill -9 of the sweep alone: the kernel takes its server and drivers with it
+        sweep.kill()
+        sweep.communicate(timeout=DEADLINE)
+        assert sweep.returncode == -signal.SIGKILL
     _, alive = psutil.wait_procs(children, timeout=DEADLINE)
     assert alive == [], [p.cmdline() for p in alive]
 
