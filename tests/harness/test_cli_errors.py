@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.results import RESULTS_ENV, load
+from impls.registry import IMPLS
 
 NETMODELS = str(Path(sys.executable).with_name("netmodels"))
 DEADLINE = 60.0
@@ -168,3 +169,18 @@ def test_the_environment_moves_the_results(tmp_path: Path) -> None:
     assert not (tmp_path / "results").exists()
     (run,) = elsewhere.iterdir()
     assert (run / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("impl", list(IMPLS))
+@pytest.mark.parametrize("which", ["--port", "--admin-port"])
+def test_every_impl_reports_a_taken_port_in_one_line(
+    impl: str, which: str, taken: int, tmp_path: Path
+) -> None:
+    ports = ["--port", str(taken)] if which == "--port" else ["--port", "0", which, str(taken)]
+    done = netmodels("serve", "--impl", impl, *ports, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"netmodels serve: error: {which} {taken}: cannot listen on 127.0.0.1:{taken}: "
+        "address already in use (another process listens there; choose another port, or 0 "
+        "for a free one)"
+    ]
