@@ -14,6 +14,7 @@ plots.overload.figure(analysis.overload.table(run))
 from . import (
     backpressure,
     concurrency,
+    drivers,
     efficiency,
     offload,
     omission,
@@ -27,6 +28,7 @@ from . import (
 __all__ = [
     "backpressure",
     "concurrency",
+    "drivers",
     "efficiency",
     "offload",
     "omission",

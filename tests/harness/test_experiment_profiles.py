@@ -118,6 +118,15 @@ def test_lecture_profile_covers_every_experiment() -> None:
     assert p.repetitions >= 3
 
 
+def test_every_experiment_is_reachable_as_the_notebooks_reach_it() -> None:
+    from harness import analysis, plots
+    from harness.experiments import EXPERIMENTS
+
+    for e in EXPERIMENTS:  # `analysis.<name>.table(run)`, `plots.<name>.figure(table)`
+        assert callable(getattr(analysis, e.name).table), e.name
+        assert callable(getattr(plots, e.name).figure), e.name
+
+
 def test_kinds_and_probes_round_trip(tmp_path: Path) -> None:
     run = FakeRun(tmp_path)
     run.add(
