@@ -1,5 +1,8 @@
 """Clients are Services: a proxy whose backend is an `HttpClient` / `EchoClient`, in process
-(the stacks `netmodels serve --upstream` runs) and end to end through `netmodels serve`."""
+(the stacks `netmodels serve --upstream` runs) and end to end through `netmodels serve`.
+
+Every server a test starts is stopped by an `async with`, so a failing assertion ends the test
+with its servers closed instead of leaving them to hang the loop's shutdown."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ CONFIG = ServerConfig(impl="function")
 
 
 class Running:
-    """A server with the stack `netmodels serve` would build for `config`."""
+    """A server with the stack `netmodels serve` would build for `config`; `async with` stops
+    it on every way out of the block."""
 
     def __init__(self, server: FunctionServer[Any, Any], service: Service[Any, Any]) -> None:
         self.server = server
@@ -33,6 +37,12 @@ class Running:
     async def stop(self) -> None:
         await self.server.stop()
         await self.service.close()  # a proxy's idle upstream connections
+
+    async def __aenter__(self) -> Running:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
 
 
 async def start_http(config: ServerConfig) -> Running:
@@ -77,39 +87,45 @@ def get(path: str, *extra: str) -> bytes:
 
 def test_proxy_round_trip(run_on: Run) -> None:
     async def main() -> None:
-        upstream = await start_http(CONFIG)
-        proxy = await start_http(CONFIG.replace(upstream=upstream_of(upstream)))
-        status, headers, body = await exchange(proxy, get("/ping"))
-        assert (status, body, headers["server"]) == (200, b"PONG", "netmodels-function")
-        echo = (
-            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: a/b\r\nContent-Length: 5\r\n\r\nhello"
-        )
-        status, headers, body = await exchange(proxy, echo)
-        assert (status, body, headers["content-type"]) == (200, b"hello", "a/b")
-        status, _, body = await exchange(proxy, get("/bytes?n=100000"))
-        assert (status, len(body)) == (200, 100_000)
-        status, headers, _ = await exchange(proxy, get("/ping", "X-Trace-Id: 00c0ffee"))
-        assert headers["x-trace-id"] == "00c0ffee", "the caller's trace id made the round trip"
-        status, headers, _ = await exchange(proxy, b"PUT /ping HTTP/1.1\r\nHost: t\r\n\r\n")
-        assert (status, headers["allow"]) == (405, "GET, HEAD")
-        await proxy.stop()
-        await upstream.stop()
+        async with (
+            await start_http(CONFIG) as upstream,
+            await start_http(CONFIG.replace(upstream=upstream_of(upstream))) as proxy,
+        ):
+            await round_trip(proxy)
 
     run_on(main())
 
 
+async def round_trip(proxy: Running) -> None:
+    """Every kind of request through `proxy`, checked."""
+    status, headers, body = await exchange(proxy, get("/ping"))
+    assert (status, body, headers["server"]) == (200, b"PONG", "netmodels-function")
+    echo = b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: a/b\r\nContent-Length: 5\r\n\r\nhello"
+    status, headers, body = await exchange(proxy, echo)
+    assert (status, body, headers["content-type"]) == (200, b"hello", "a/b")
+    status, _, body = await exchange(proxy, get("/bytes?n=100000"))
+    assert (status, len(body)) == (200, 100_000)
+    status, headers, _ = await exchange(proxy, get("/ping", "X-Trace-Id: 00c0ffee"))
+    assert headers["x-trace-id"] == "00c0ffee", "the caller's trace id made the round trip"
+    status, headers, _ = await exchange(proxy, b"PUT /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (status, headers["allow"]) == (405, "GET, HEAD")
+
+
 def test_proxy_timeout_interrupts_the_upstream_call(run_on: Run) -> None:
     async def main() -> None:
-        upstream = await start_http(CONFIG)
-        proxy = await start_http(CONFIG.replace(upstream=upstream_of(upstream), timeout_ms=100))
-        status, _, _ = await exchange(proxy, get("/delay?ms=10000"))
-        assert status == 504
-        # The client aborted its connection, so the upstream's own call was interrupted too.
-        await wait_for_condition(
-            lambda: upstream.server.counters.inflight == 0, "the upstream /delay to be interrupted"
-        )
-        await proxy.stop()
-        await upstream.stop()
+        async with (
+            await start_http(CONFIG) as upstream,
+            await start_http(
+                CONFIG.replace(upstream=upstream_of(upstream), timeout_ms=100)
+            ) as proxy,
+        ):
+            status, _, _ = await exchange(proxy, get("/delay?ms=10000"))
+            assert status == 504
+            # The client aborted its connection, so the upstream's own call was interrupted too.
+            await wait_for_condition(
+                lambda: upstream.server.counters.inflight == 0,
+                "the upstream /delay to be interrupted",
+            )
 
     run_on(main())
 
@@ -118,28 +134,30 @@ def test_proxy_answers_502_when_the_upstream_is_down(run_on: Run) -> None:
     async def main() -> None:
         with socket.socket() as unused:
             unused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-            proxy = await start_http(
+            async with await start_http(
                 CONFIG.replace(upstream=f"127.0.0.1:{unused.getsockname()[1]}")
-            )
-            status, _, _ = await exchange(proxy, get("/ping"))
-        assert status == 502
-        await proxy.stop()
+            ) as proxy:
+                status, _, _ = await exchange(proxy, get("/ping"))
+                assert status == 502
 
     run_on(main())
 
 
 def test_proxy_survives_the_upstream_closing_idle_connections(run_on: Run) -> None:
     async def main() -> None:
-        upstream = await start_http(CONFIG.replace(keepalive_timeout=0.05, linger_timeout=0.05))
-        proxy = await start_http(CONFIG.replace(upstream=upstream_of(upstream)))
-        assert (await exchange(proxy, get("/ping")))[0] == 200
-        await wait_for_condition(
-            lambda: upstream.server.counters.connections_open == 0,
-            "the upstream to drop the idle one",
-        )
-        assert (await exchange(proxy, get("/ping")))[0] == 200, "a fresh connection (or a retry)"
-        await proxy.stop()
-        await upstream.stop()
+        async with (
+            await start_http(
+                CONFIG.replace(keepalive_timeout=0.05, linger_timeout=0.05)
+            ) as upstream,
+            await start_http(CONFIG.replace(upstream=upstream_of(upstream))) as proxy,
+        ):
+            assert (await exchange(proxy, get("/ping")))[0] == 200
+            await wait_for_condition(
+                lambda: upstream.server.counters.connections_open == 0,
+                "the upstream to drop the idle one",
+            )
+            fresh = await exchange(proxy, get("/ping"))
+            assert fresh[0] == 200, "a fresh connection (or a retry)"
 
     run_on(main())
 
@@ -147,20 +165,42 @@ def test_proxy_survives_the_upstream_closing_idle_connections(run_on: Run) -> No
 def test_echo_proxy_round_trip(run_on: Run) -> None:
     async def main() -> None:
         config = CONFIG.replace(protocol="echo")
-        upstream = await start_echo(config)
-        proxy = await start_echo(config.replace(upstream=upstream_of(upstream)))
-        reader, writer = await asyncio.open_connection(proxy.server.host, proxy.server.port)
-        for chunk in (b"hello", b" ", b"world" * 1000):
-            writer.write(chunk)
-            assert await asyncio.wait_for(reader.readexactly(len(chunk)), DEADLINE) == chunk
-        writer.write_eof()
-        assert await asyncio.wait_for(reader.read(), DEADLINE) == b""
-        writer.close()
-        await writer.wait_closed()
-        await proxy.stop()
-        await upstream.stop()
+        async with (
+            await start_echo(config) as upstream,
+            await start_echo(config.replace(upstream=upstream_of(upstream))) as proxy,
+        ):
+            reader, writer = await asyncio.open_connection(proxy.server.host, proxy.server.port)
+            try:
+                for chunk in (b"hello", b" ", b"world" * 1000):
+                    writer.write(chunk)
+                    echoed = await asyncio.wait_for(reader.readexactly(len(chunk)), DEADLINE)
+                    assert echoed == chunk
+                writer.write_eof()
+                assert await asyncio.wait_for(reader.read(), DEADLINE) == b""
+            finally:
+                writer.close()
+                await writer.wait_closed()
 
     run_on(main())
+
+
+def test_a_failing_check_still_stops_both_servers(run_on: Run) -> None:
+    addresses: list[tuple[str, int]] = []
+
+    async def main() -> None:
+        async with (
+            await start_http(CONFIG) as upstream,
+            await start_http(CONFIG.replace(upstream=upstream_of(upstream))) as proxy,
+        ):
+            assert (await exchange(proxy, get("/ping")))[0] == 200
+            addresses.extend((r.server.host, r.server.port) for r in (upstream, proxy))
+            raise AssertionError("a check that failed mid-test")
+
+    with pytest.raises(AssertionError, match="a check that failed mid-test"):
+        run_on(main())
+    for address in addresses:  # both listeners are closed: the test ended cleanly
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(address, timeout=DEADLINE).close()
 
 
 @pytest.mark.parametrize("upstream", ["nope", "host:", ":80", "host:0", "host:65536", "host:x"])
