@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from typing import ParamSpec, TypeVar
 
 from .config import ServerConfig
 from .protocol.work import iterations_for, spin
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _ignore_sigint() -> None:
@@ -35,3 +41,33 @@ def make_pool(config: ServerConfig) -> Executor | None:
         pool = ProcessPoolExecutor(config.workers, mp_context=ctx, initializer=_ignore_sigint)
     wait([pool.submit(spin, 1) for _ in range(config.workers)])
     return pool
+
+
+class CountedPool(Executor):
+    """`pool`, counting the jobs submitted to it and not finished: the `offload` queue of
+    docs/metrics.md, for an impl that submits through a library (asyncio's `run_in_executor`)
+    rather than by hand. Its jobs finish on pool threads, hence the lock."""
+
+    def __init__(self, pool: Executor) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted and not finished."""
+        return self._pending
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future = self._pool.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._pending += 1
+        future.add_done_callback(self._finished)  # at once, if it is done already
+        return future
+
+    def _finished(self, _future: Future[T]) -> None:
+        with self._lock:
+            self._pending -= 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)

@@ -3,11 +3,15 @@
 # Trio's habit: a stateful object exposes a frozen `statistics()` record. The impls keep plain
 # counters (a `Counters`) on their hot path - an int increment, no lock - and build the record
 # only when /metrics is scraped, so measuring costs the measured server nothing per request.
+# Every series docs/metrics.md lists for an impl exists from its first scrape, at zero until
+# something happens: an impl declares its refusal reasons (and whether it runs a loop) when it
+# builds its `Counters`, and names every queue of its model in each record it builds.
 """`ServerStatistics` (the frozen record) and `Counters` (the hot-path tallies)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 LOOP_LAG_INTERVAL = 0.1
@@ -35,16 +39,23 @@ class ServerStatistics:
 
 
 class Counters:
-    """Mutable tallies an impl updates as it runs. Single writer per field, or GIL-atomic +=."""
+    """Mutable tallies an impl updates as it runs. Single writer per field, or GIL-atomic +=.
+
+    Args:
+        reasons: every refusal reason the impl can count (docs/metrics.md, "Rejections"),
+            reported at 0 until it happens.
+        loop: the impl runs an event loop: its loop lag is reported (0.0 until the first
+            probe), where an impl without one reports none.
+    """
 
     __slots__ = ("connections_open", "requests_total", "inflight", "rejected", "loop_lag")
 
-    def __init__(self) -> None:
+    def __init__(self, reasons: Iterable[str] = (), *, loop: bool = False) -> None:
         self.connections_open = 0
         self.requests_total = 0
         self.inflight = 0
-        self.rejected: Counter[str] = Counter()
-        self.loop_lag: float | None = None
+        self.rejected: Counter[str] = Counter(dict.fromkeys(reasons, 0))
+        self.loop_lag: float | None = 0.0 if loop else None
 
     def snapshot(
         self,

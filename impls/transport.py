@@ -31,9 +31,9 @@ from .protocol import Timer
 
 class SansIOConnection(Protocol):
     """What the transport side asks of a connection state machine (`HttpConnection`,
-    `EchoConnection`): bytes in, and the timer it wants armed."""
+    `EchoConnection`): bytes in (and any to send at once), and the timer it wants armed."""
 
-    def receive_data(self, data: bytes) -> None: ...
+    def receive_data(self, data: bytes) -> bytes: ...
     def timer(self) -> Timer | None: ...
     def expire(self, token: int) -> bytes | None: ...
 
@@ -141,9 +141,9 @@ class SansIOProtocol(asyncio.BufferedProtocol, Generic[C]):
     def buffer_updated(self, nbytes: int) -> None:
         if self._finishing or self._lost:
             return  # lingering: input is drained and dropped
-        try:
-            # A copy: the buffer is the server's, and the next read on any connection reuses it.
-            self.conn.receive_data(bytes(self._buffer[:nbytes]))
+        try:  # a copy: the buffer is the server's, and the next read on any connection reuses it
+            if interim := self.conn.receive_data(bytes(self._buffer[:nbytes])):
+                cast(asyncio.Transport, self.transport).write(interim)  # a 100 Continue, first
             self._pump()
         except Exception:
             self._fail()
@@ -288,3 +288,10 @@ class SansIOProtocol(asyncio.BufferedProtocol, Generic[C]):
     def _fail(self) -> None:
         self._log.exception("connection failed; closing it")
         self.abort()
+
+    # --- statistics -------------------------------------------------------------------------
+    @property
+    def armed_timers(self) -> int:
+        """Loop timers this connection holds now: its timeout's handle, its linger (read racily
+        by statistics(), as `reading_paused` is)."""
+        return (self._handle is not None) + (self._linger is not None)

@@ -36,15 +36,23 @@ class Codec:
 
     def parse(self, data: bytes) -> Event | PartialInput | None:
         """Feed received bytes (b"" for EOF). Returns the next request to serve if one is ready
-        and none is being served; else `PARTIAL_INPUT` if the connection's timer changed (the
-        actor must re-arm); else None (nothing to tell)."""
+        and none is being served; else a `PartialInput` carrying the interim answer the request
+        being read waits for, if it does (the actor writes it, and re-arms); else
+        `PARTIAL_INPUT` if the connection's timer changed (the actor must re-arm); else None.
+
+        The interim answer goes through the actor, not straight to the sending thread: the
+        actor may have encoded the previous answer and not yet told the sender to write it.
+        """
         with self._lock:
             conn = self._conn
-            conn.receive_data(data)
+            interim = conn.receive_data(data)
             event = conn.next_event()
             if event is not None:
                 return event
             timer = conn.timer()
+            if interim:
+                self._timer = timer
+                return PartialInput(interim)
             if timer == self._timer:
                 return None
             self._timer = timer

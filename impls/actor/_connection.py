@@ -203,8 +203,8 @@ class Connection(Actor):
         match message:
             case Ack():
                 self._acked(message)
-            case PartialInput():
-                self._rearm()
+            case PartialInput(interim):
+                self._partial_input(interim)
             case _Alarm():
                 return self._alarm_rang()
             case PeerClosed():
@@ -369,6 +369,14 @@ class Connection(Actor):
         if data:
             self._write(data)  # 408 Request Timeout
         return self._finish()
+
+    def _partial_input(self, interim: bytes) -> None:
+        """Input completed no request: write the interim answer it asks for (a 100 Continue),
+        behind every answer this actor has written so far, and follow the timer (a head became
+        a body)."""
+        if interim:
+            self._write(interim)
+        self._rearm()
 
     # --- the end ----------------------------------------------------------------------------------
 

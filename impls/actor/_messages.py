@@ -96,7 +96,10 @@ class Connected:
 @dataclass(frozen=True, slots=True)
 class PartialInput:
     """Bytes arrived that completed no request, and the connection's timeout changed (a head
-    became a body, an idle connection started a request): re-arm."""
+    became a body, an idle connection started a request): re-arm. If the request being read
+    waits for an interim answer (a `100 Continue`), `interim` holds it: write it first."""
+
+    interim: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

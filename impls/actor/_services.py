@@ -25,7 +25,7 @@ class Tally:
     """The server's `Counters`, updated under a lock."""
 
     def __init__(self, max_inflight: int) -> None:
-        self.counters = Counters()
+        self.counters = Counters(("overload", "max_connections", "fd_limit"))
         self._lock = threading.Lock()
         self._limit = max_inflight
 

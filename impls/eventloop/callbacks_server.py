@@ -42,7 +42,7 @@ class CallbackServer:
         self.pool = pool
         self.encoder = ResponseEncoder(config.server_name)
         self.receive_buffer = receive_buffer(config)  # where every connection's reads land
-        self.counters = Counters()
+        self.counters = Counters(("overload", "max_connections"), loop=True)
         self.connections: set[ConnectionProtocol] = set()
         self.offload_pending = 0  # /work jobs submitted to the pool and not yet answered
         self.delays_pending = 0  # /delay timers armed and not yet fired
@@ -122,7 +122,7 @@ class CallbackServer:
             queue_depths={
                 "pipeline": sum(p.conn.pending for p in protocols),
                 "offload": self.offload_pending,
-                "timers": self.delays_pending,
+                "timers": self.delays_pending + sum(p.armed_timers for p in protocols),
             },
             buffered_bytes_out=sum(p.buffered_bytes() for p in protocols),
             reading_paused_connections=sum(p.reading_paused for p in protocols),

@@ -136,7 +136,7 @@ class EventLoop:
 
     def __init__(self, config: ServerConfig) -> None:
         self._config = config
-        self._counters = Counters()
+        self._counters = Counters(("overload", "max_connections", "fd_limit"), loop=True)
         self._encoder = ResponseEncoder(config.server_name)
         self._timers: TimerHeap[Event] = TimerHeap()
         self._conns: set[Conn] = set()
@@ -298,7 +298,7 @@ class EventLoop:
             return  # input after the final answer is drained and dropped
         if not data:
             conn.eof = True
-        conn.protocol.receive_data(data)
+        conn.out.append(conn.protocol.receive_data(data))  # b"" (nothing), or a 100 Continue
         self._advance(conn)
 
     def _advance(self, conn: Conn) -> None:

@@ -48,7 +48,7 @@ class Codec(Protocol[Req_co, Rep_contra]):
     with a `Response` (never reaching the service), hence `send` takes one too.
     """
 
-    def receive_data(self, data: bytes) -> None: ...
+    def receive_data(self, data: bytes) -> bytes: ...
     def next_event(self) -> Req_co | RequestError | None: ...
     def send(self, reply: Rep_contra | Response) -> bytes: ...
     @property
@@ -197,7 +197,12 @@ class FunctionServer(Generic[Req, Rep]):
         reads plain ints, never calling into the loop, which is not thread-safe)."""
         connections = tuple(self._shared.connections)
         return self._shared.counters.snapshot(
-            queue_depths={"pipeline": sum(c.conn.pending for c in connections)},
+            queue_depths={
+                "pipeline": sum(c.conn.pending for c in connections),
+                # The binding's own timers; what a call awaits (a /delay's sleep) is the
+                # service's business, counted only as an in-flight request.
+                "timers": sum(c.armed_timers for c in connections),
+            },
             buffered_bytes_out=sum(c.buffered_bytes() for c in connections),
             reading_paused_connections=sum(c.reading_paused for c in connections),
         )
@@ -238,7 +243,9 @@ async def serve(
     Returns:
         The running server; `await server.stop()` ends it.
     """
-    shared = _Shared(codec, service, config, counters if counters is not None else Counters())
+    if counters is None:
+        counters = Counters(("max_connections",))  # what this binding refuses by itself
+    shared = _Shared(codec, service, config, counters)
     sock = sockets.listen(config)
     listener = await shared.loop.create_server(
         # backlog: create_server calls listen() again, with its own default unless told

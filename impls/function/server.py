@@ -121,7 +121,8 @@ async def run(
     config: ServerConfig, ready: Callable[[Listening], None], pool: Executor | None
 ) -> None:
     """Serve `config` on the running loop until SIGINT/SIGTERM, then stop gracefully."""
-    counters = Counters()
+    counters = Counters(("overload", "max_connections"), loop=True)
+    counted = None if pool is None else offload.CountedPool(pool)  # the `offload` queue
     encoder = ResponseEncoder(config.server_name)
     server: FunctionServer[Request, Response] | FunctionServer[EchoData, EchoData]
     service: Service[EchoData, EchoData] | Service[Request, Response]
@@ -132,7 +133,7 @@ async def run(
             lambda: EchoConnection(config), echo, config, counters=counters
         )
     else:
-        stack = http_stack(config, counters, pool)
+        stack = http_stack(config, counters, counted)
         service, limiter = stack.service, stack.limiter
         server = await serve_service(
             lambda: HttpConnection(config, encoder), stack.service, config, counters=counters
@@ -140,13 +141,15 @@ async def run(
 
     def statistics() -> ServerStatistics:
         snapshot = server.statistics()
+        depths = {
+            **snapshot.queue_depths,
+            "offload": 0 if counted is None else counted.pending,
+            "waiters": 0 if limiter is None else limiter.waiting,
+        }
         if limiter is None:
-            return snapshot
-        return dataclasses.replace(
-            snapshot,
-            queue_depths={**snapshot.queue_depths, "waiters": limiter.waiting},
-            rejected={**snapshot.rejected, "overload": limiter.rejected},
-        )
+            return dataclasses.replace(snapshot, queue_depths=depths)
+        rejected = {**snapshot.rejected, "overload": limiter.rejected}
+        return dataclasses.replace(snapshot, queue_depths=depths, rejected=rejected)
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -45,6 +45,10 @@ def _status_line(status: int) -> bytes:
     return line if line is not None else f"HTTP/1.1 {status} Status\r\n".encode("ascii")
 
 
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+"""The interim response to `Expect: 100-continue` (RFC 9110 section 15.2.1): a status line and
+no fields, as a 1xx has no content and nothing in it needs saying."""
+
 # How the head ends, by (keep_alive, http10); the encoder writes the Connection field alone.
 _CLOSE_END = b"connection: close\r\n\r\n"
 _KEEP_ALIVE_END = b"connection: keep-alive\r\n\r\n"

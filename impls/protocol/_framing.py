@@ -100,6 +100,8 @@ class StrictFraming:
         self._raw_head = 0  # bytes of the receives that carried this head so far
         self._remaining = 0  # bytes of body or chunk still to pass through
         self._keep_alive = True
+        # While head_complete: the head asked for 100 Continue, not yet sent (H11Backend's).
+        self.awaiting_continue = False
 
     @property
     def mid_message(self) -> bool:
@@ -294,6 +296,7 @@ class StrictFraming:
         )
         self.heads.append(Head(method, target, version, headers, framing))
         self._keep_alive = framing.keep_alive
+        self.awaiting_continue = framing.expects_continue
         if framing.length == CHUNKED:
             self._state = _State.CHUNK_SIZE
         elif framing.length:

@@ -1,8 +1,11 @@
 # The two HTTP/1.1 request parser backends: llhttp (through httptools) and h11.
 #
 # Rules of this file: a backend only turns bytes into request heads, bodies and message ends.
-# Every decision about limits, framing and keep-alive goes through `_rules.check_head`, and every
-# backend failure becomes a `RequestError`, after which the backend is dead and ignores input.
+# Every decision about limits, framing, expectations and keep-alive goes through
+# `_rules.check_head`, and every backend failure becomes a `RequestError`, after which the backend
+# is dead and ignores input. A backend only *reports* that a request waits for `100 Continue`
+# (`awaiting_continue`, and `feed` returning True); whether and when it is sent is the
+# connection's decision.
 # Each backend bounds what it buffers: a head is capped at `max_header_bytes + receive_size` raw
 # bytes (whitespace padding included, counted per receive), a chunk-size line or a trailer field
 # likewise, a body at `max_body_bytes`. llhttp is strict; h11 reads through `StrictFraming`,
@@ -42,8 +45,17 @@ class ParserBackend(Protocol):
     events: deque[HttpEvent]
     """Complete events, oldest first: the connection takes them from the left."""
 
-    def feed(self, data: bytes) -> None:
-        """Parse `data` (b"" is end of input), appending complete events to `events`."""
+    awaiting_continue: bool
+    """While `head_complete`: the request's head asked for `100 Continue` (`Framing.
+    expects_continue`) and it has not been sent. The connection clears it once it sends one."""
+
+    def feed(self, data: bytes) -> bool:
+        """Parse `data` (b"" is end of input), appending complete events to `events`.
+
+        Returns:
+            True if, after `data`, a request waits for `100 Continue`: its head is complete,
+            asked for one, and its body is not (so never for a body received with its head).
+        """
 
     @property
     def mid_message(self) -> bool:
@@ -88,6 +100,7 @@ class HttptoolsBackend:
         # after every request to pick its timer (0.025 µs less each).
         self.mid_message = False  # a request has started and is not complete
         self.head_complete = False  # ... and its head is parsed: its body is being read
+        self.awaiting_continue = False  # ... and it waits for 100 Continue (read while the above)
         self._raw_head = 0
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -155,6 +168,7 @@ class HttptoolsBackend:
         # An Upgrade or CONNECT request is answered as an ordinary one, then the connection ends:
         # netmodels speaks no other protocol on it.
         self._keep_alive = framing.keep_alive and not parser.should_upgrade()
+        self.awaiting_continue = framing.expects_continue
         self.head_complete = True
         self._progress += 1
         self._quiet = 0
@@ -197,28 +211,28 @@ class HttptoolsBackend:
         raise error
 
     # --- input ------------------------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> bool:
         if self._dead:
-            return
+            return False
         if not data:
             # End of input: a request cut short is simply abandoned with the connection.
             self._dead = True
-            return
+            return False
         progress = self._progress
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._dead = True
-            return
+            return False
         except httptools.HttpParserError as exc:
             # _Stop after a final request (mypy cannot see the callback set _dead): the rest of
             # the buffer is ignored.
             if self._dead:
-                return  # type: ignore[unreachable]
+                return False  # type: ignore[unreachable]
             error = self._error or _classify_llhttp(exc, self._parser.get_http_version())
             self.events.append(RequestError(error.status, error.reason))
             self._dead = True
-            return
+            return False
         if self.mid_message and not self.head_complete:
             self._raw_head += len(data)
             if self._raw_head > self._limits.raw_head_cap:
@@ -236,6 +250,11 @@ class HttptoolsBackend:
                 )
                 self.events.append(RequestError(error.status, error.reason))
                 self._dead = True
+                return False
+            # Only here, in the body of an incomplete request: a request complete in this read
+            # returns below without looking (a 100 for a body already here would be no use).
+            return self.awaiting_continue
+        return False
 
 
 # llhttp's errors about a well-formed version it does not take: "HTTP/1.2" or "HTTP/3.0" in the
@@ -283,12 +302,20 @@ class H11Backend:
     def head_complete(self) -> bool:
         return self._framing.head_complete
 
-    def feed(self, data: bytes) -> None:
+    @property
+    def awaiting_continue(self) -> bool:
+        return self._framing.awaiting_continue
+
+    @awaiting_continue.setter
+    def awaiting_continue(self, value: bool) -> None:
+        self._framing.awaiting_continue = value
+
+    def feed(self, data: bytes) -> bool:
         if self._dead:
-            return
+            return False
         if not data:
             self._dead = True  # as in llhttp: a request cut short is abandoned with the connection
-            return
+            return False
         framing = self._framing
         canonical = framing.feed(data)
         if canonical:  # (b"" would tell h11 the peer closed)
@@ -301,6 +328,9 @@ class H11Backend:
             self._fail(ProtocolError(exc.error_status_hint, f"malformed request: {exc}"))
         if framing.error is not None and not self._dead:
             self._fail(framing.error)
+        # StrictFraming is the one to know where the request stands (h11 lags behind it by what
+        # it has not yet been asked for): its head complete and its body not, as for llhttp.
+        return framing.awaiting_continue and framing.head_complete and not self._dead
 
     def _fail(self, error: ProtocolError) -> None:
         self.events.append(RequestError(error.status, error.reason))

@@ -90,7 +90,9 @@ class ConnectionThread(threading.Thread):
                 return
             data = self._receive()
             if data is not None:
-                conn.receive_data(data)  # b"" is EOF: what is pending is still answered
+                interim = conn.receive_data(data)  # b"" is EOF: what is pending is still answered
+                if interim and not self._send(interim):  # a 100 Continue
+                    return
                 continue
             farewell = conn.expire(self._token)  # None: stale timer; else a 408 or b""
             if farewell and not self._send(farewell):

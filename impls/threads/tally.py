@@ -40,7 +40,8 @@ class Tally:
     def __init__(self, config: ServerConfig) -> None:
         self._max_connections = config.max_connections
         self._max_inflight = config.max_inflight
-        self._counters = Counters()
+        reasons = ("overload", "max_connections", "fd_limit", "send_timeout", "thread_limit")
+        self._counters = Counters(reasons)
         self._lock = threading.Lock()
         self._closed = threading.Condition(self._lock)  # notified whenever a connection closes
         self._live: set[Live] = set()

@@ -177,6 +177,20 @@ class Client:
         del self.buffer[:stop]
         return Response(version, status, reason, headers, body)
 
+    def read_interim(self, timeout: float | None = None) -> Response:
+        """Read one interim (1xx) response: a head alone, as RFC 9110 section 15.2 frames it.
+
+        Fails the test if the next response is a final one (its head is left unread then).
+        """
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            if not self._fill(deadline, "an interim response head"):
+                raise AssertionError(f"EOF before an interim response: {self._seen()}")
+        version, status, reason, headers = _parse_head(bytes(self.buffer[:end]))
+        assert 100 <= status < 200, f"expected an interim response, got {self._seen()}"
+        del self.buffer[: end + 4]
+        return Response(version, status, reason, headers, b"")
+
     def read_responses(self, count: int, timeout: float | None = None) -> list[Response]:
         """Read `count` responses in order."""
         deadline = time.monotonic() + (timeout or self.timeout)

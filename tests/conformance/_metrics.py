@@ -2,27 +2,94 @@
 #
 # Rules of this file: the suite observes server state (in-flight requests, open connections,
 # paused reads) only through the documented admin endpoint, so "wait until the server has
-# accepted the request" is a condition on a metric, never a sleep.
-"""`scrape` (GET /metrics) and `Metrics` (the parsed exposition)."""
+# accepted the request" is a condition on a metric, never a sleep. Which series exist is read
+# from docs/metrics.md itself (its tables, `DOCUMENTED`), not restated here: the doc and the
+# suite cannot drift apart.
+"""`scrape` (GET /metrics), `Metrics` (the parsed exposition), `DOCUMENTED` (the doc's series)."""
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
-DOCUMENTED = (
-    "netmodels_connections_open",
-    "netmodels_requests_total",
-    "netmodels_inflight_requests",
-    "netmodels_queue_depth",
-    "netmodels_buffered_bytes",
-    "netmodels_reading_paused_connections",
-    "netmodels_rejected_total",
-)
-"""Metric families every impl exposes (docs/service-spec.md, docs/metrics.md)."""
+METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
-LOOP_LAG = "netmodels_loop_lag_seconds"
-"""Exposed by impls that run an event loop."""
+ALL = "all"
+"""An `impls` cell of docs/metrics.md that means every impl."""
+
+_METRIC_CELL = re.compile(r'`(netmodels_\w+)(?:\{(\w+)=(\.\.\.|"[^"]*")\})?`')
+_CODE = re.compile(r"`([^`]+)`")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series a doc row promises: its name, its labels besides `impl`, its type, and which
+    impls export it (None: all)."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    kind: str
+    impls: frozenset[str] | None
+
+    def exported_by(self, impl: str) -> bool:
+        return self.impls is None or impl in self.impls
+
+
+def _tables(text: str) -> dict[str, list[list[str]]]:
+    """Every table of a markdown text, keyed by its first header cell: its body rows' cells."""
+    tables: dict[str, list[list[str]]] = {}
+    rows: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in _CELL_SPLIT.split(line.strip())[1:-1]])
+        elif rows:
+            tables[rows[0][0]] = rows[2:]  # after the header and its |---| line
+            rows = []
+    return tables
+
+
+def _impls(cell: str) -> frozenset[str] | None:
+    return None if cell == ALL else frozenset(name.strip() for name in cell.split(","))
+
+
+def _both(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    return b if a is None else a if b is None else a & b
+
+
+def documented_series(text: str) -> list[Series]:
+    """The series docs/metrics.md promises: each row of its metric table, a `{label=...}` row
+    expanded by the table named after the label (`queue`, `reason`), each of whose rows names
+    values (one or several, in backticks) and the impls that have them."""
+    tables = _tables(text)
+    series = []
+    for metric, kind, impls, *_meaning in tables["metric"]:
+        match = _METRIC_CELL.fullmatch(metric)
+        assert match is not None, f"docs/metrics.md: unreadable metric cell {metric!r}"
+        name, label, value = match.groups()
+        if label is None:
+            series.append(Series(name, (), kind, _impls(impls)))
+        elif value != "...":
+            series.append(Series(name, ((label, value.strip('"')),), kind, _impls(impls)))
+        else:
+            assert label in tables, f"docs/metrics.md: no table of `{label}` values"
+            for values, label_impls, *_what in tables[label]:
+                wanted = _both(_impls(impls), _impls(label_impls))
+                series += [Series(name, ((label, v),), kind, wanted) for v in _CODE.findall(values)]
+    return series
+
+
+DOCUMENTED = documented_series(METRICS_DOC.read_text(encoding="utf-8"))
+"""Every series of docs/metrics.md: the one table the suite checks the impls against."""
+
+
+def expected(impl: str) -> set[tuple[str, frozenset[tuple[str, str]]]]:
+    """The (name, labels) of every series `impl` must export, its `impl` label included."""
+    return {
+        (s.name, frozenset({("impl", impl), *s.labels})) for s in DOCUMENTED if s.exported_by(impl)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +117,14 @@ class Metrics:
     def labels(self, name: str) -> list[dict[str, str]]:
         """The label sets of every sample of `name`."""
         return [s.labels for s in self.samples if s.name == name]
+
+    def series(self) -> set[tuple[str, frozenset[tuple[str, str]]]]:
+        """The (name, labels) of every `netmodels_*` sample, as `expected` gives them."""
+        return {
+            (s.name, frozenset(s.labels.items()))
+            for s in self.samples
+            if s.name.startswith("netmodels_")
+        }
 
 
 def scrape(admin: tuple[str, int], timeout: float = 5.0) -> Metrics:

@@ -4,7 +4,9 @@
 # and whole with a further request appended ("trailing bytes") - and must give the same events.
 # "Whole" means as an impl receives it: `receive_size` bytes per call (one call for every case
 # below that size). Events are compared as `Req`/`Err` views: a request's fields, an error's
-# status (its reason text is each backend's own).
+# status (its reason text is each backend's own). What the connection hands back to be sent can
+# be recorded too, as the statuses an impl would put on the wire in order ("wire"), so that an
+# interim 100 Continue is compared as well as the events.
 """Drive an `HttpConnection` with raw bytes and collect what it reports, as comparable views."""
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from impls.protocol import (
     Response,
     ResponseEncoder,
 )
+from impls.protocol._encode import CONTINUE
 from impls.protocol.routes import error_response
 
 PARSERS: tuple[Parser, ...] = ("httptools", "h11")
@@ -89,12 +92,24 @@ def answer(event: HttpEvent) -> Response:
     return Response(200, body=b"ok")
 
 
-def serve(conn: HttpConnection) -> list[HttpEvent]:
-    """Every event the connection has ready, each answered as soon as it is handed out."""
+def statuses(data: bytes) -> list[int]:
+    """The statuses in `data`, one `receive_data` or `send` result, in wire order: the response
+    it answers with (if any), then 100 if an interim 100 Continue follows."""
+    found = [] if not data or data == CONTINUE else [int(data[9:12])]
+    if data.endswith(CONTINUE):
+        found.append(100)
+    return found
+
+
+def serve(conn: HttpConnection, wire: list[int] | None = None) -> list[HttpEvent]:
+    """Every event the connection has ready, each answered as soon as it is handed out
+    (and the statuses sent, in order, appended to `wire`)."""
     out = []
     while (event := conn.next_event()) is not None:
         out.append(event)
-        conn.send(answer(event))
+        sent = conn.send(answer(event))
+        if wire is not None:
+            wire += statuses(sent)
     return out
 
 
@@ -105,16 +120,22 @@ def pieces(raw: bytes, mode: str, receive_size: int) -> list[bytes]:
     return [raw[i : i + receive_size] for i in range(0, len(raw), receive_size)]
 
 
-def feed(config: ServerConfig, chunks: list[bytes], *, eof: bool = True) -> list[HttpEvent]:
-    """All events of a fresh connection fed `chunks` (then EOF), answering each in turn."""
+def feed(
+    config: ServerConfig,
+    chunks: list[bytes],
+    *,
+    eof: bool = True,
+    wire: list[int] | None = None,
+) -> list[HttpEvent]:
+    """All events of a fresh connection fed `chunks` (then EOF), answering each in turn, as an
+    impl does; `wire`, if given, gets the statuses of everything sent, in order."""
     conn = HttpConnection(config, ResponseEncoder(config.server_name))
     events = []
-    for chunk in chunks:
-        conn.receive_data(chunk)
-        events += serve(conn)
-    if eof:
-        conn.receive_data(b"")
-        events += serve(conn)
+    for chunk in [*chunks, b""] if eof else chunks:  # b"": EOF
+        interim = conn.receive_data(chunk)
+        if wire is not None:
+            wire += statuses(interim)
+        events += serve(conn, wire)
     return events
 
 

@@ -30,9 +30,16 @@ def test_connections_beyond_the_limit_are_closed_and_counted() -> None:
     assert first.sock.fileno() == -1
     stats = tally.snapshot(offload_pending=0)
     assert stats.connections_open == 1
-    assert stats.rejected == {"max_connections": 1}
+    assert {reason: n for reason, n in stats.rejected.items() if n} == {"max_connections": 1}
     tally.close(second)
     assert tally.wait_until_closed(timeout=0)
+
+
+def test_every_refusal_reason_is_reported_from_the_start() -> None:
+    # docs/metrics.md, "Rejections": the threads impl's reasons, at 0 before any refusal.
+    rejected = Tally(ServerConfig()).snapshot(offload_pending=0).rejected
+    reasons = {"overload", "max_connections", "fd_limit", "send_timeout", "thread_limit"}
+    assert rejected == dict.fromkeys(reasons, 0)
 
 
 def test_closing_twice_counts_once() -> None:
@@ -51,7 +58,7 @@ def test_only_limited_requests_are_refused_at_max_inflight() -> None:
     assert tally.admit(limited=False)  # an error answer or echo chunk is never refused
     stats = tally.snapshot(offload_pending=0)
     assert stats.inflight_requests == 2
-    assert stats.rejected == {"overload": 1}
+    assert {reason: n for reason, n in stats.rejected.items() if n} == {"overload": 1}
     tally.finish(admitted=True, answered=True)
     tally.finish(admitted=True, answered=True)
     tally.finish(admitted=False, answered=True)  # the 503 itself
