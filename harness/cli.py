@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -45,6 +45,15 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every subcommand's parser under `parser`, nested ones (`check robustness`) included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield sub
+                yield from _commands(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = Parser(
@@ -61,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_config_options(serve_parser)
     commands.add_parser("impls", help="list the registered impls")
     _add_harness_commands(commands)
-    for sub in commands.choices.values():
+    for sub in _commands(parser):
         _add_common(sub, top=False)
     return parser
 
@@ -94,7 +103,16 @@ def _add_harness_commands(commands: argparse._SubParsersAction[Parser]) -> None:
         description="Write RUN_DIR/report.html (self-contained) and report.md of a run.",
     )
     options.add_report_options(report_parser)
+    from .check import add_check_options  # argparse and the registry only
     from .locust.options import add_locust_options  # argparse only: no locust, no gevent
+
+    add_check_options(
+        commands.add_parser(
+            "check",
+            help="judge real servers from outside: `check robustness` (hostile input, faults)",
+            description="Checks that start real servers and judge them from outside.",
+        )
+    )
 
     add_locust_options(
         commands.add_parser(
@@ -187,6 +205,12 @@ def _dispatch(args: argparse.Namespace, argv_list: list[str]) -> int:
         from .report.command import run as report
 
         return report(args)
+    if args.command == "check":
+        from . import check
+
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+        return check.run(args)
     return _run_harness(args, argv_list)
 
 

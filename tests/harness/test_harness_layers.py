@@ -35,6 +35,7 @@ LAYERS = {
     "serve": 8,
     "lab": 8,  # the lecture notebooks' helpers: servers, short trials, probes
     "yardstick": 8,  # a standalone server program: imports no harness module
+    "check": 8,
 }
 
 STANDALONE = {"targets", "yardstick"}
