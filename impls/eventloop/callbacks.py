@@ -54,8 +54,11 @@ def serve(config: ServerConfig, ready: Callable[[Listening], None]) -> None:
         )
 
         def on_signal(signum: signal.Signals) -> None:
-            log.info("%s: stop accepting, finishing in-flight requests", signum.name)
-            listener.close()
+            if state.stopping:  # the second signal: `stop` again aborts what is in flight
+                log.info("%s again: closing every connection now", signum.name)
+            else:
+                log.info("%s: stop accepting, finishing in-flight requests", signum.name)
+                listener.close()
             state.stop(loop.stop)
 
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -108,11 +108,14 @@ class ConnectionProtocol(SansIOProtocol[Connection]):
                 server.delays_pending += 1
                 self._delay = self._loop.call_later(seconds, self._delay_over, response)
             case Work(iterations):
-                if server.pool is None:
-                    self._answer(work_response(spin(iterations)))
+                counters.inflight += 1
+                if server.pool is None:  # inline: the loop blocks, and the request is in flight
+                    try:
+                        self._answer(work_response(spin(iterations)))
+                    finally:
+                        counters.inflight -= 1
                     return
                 self._busy = True
-                counters.inflight += 1
                 server.offload_pending += 1
                 future = self._loop.run_in_executor(server.pool, spin, iterations)
                 future.add_done_callback(self._work_done)

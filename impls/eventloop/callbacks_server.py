@@ -86,23 +86,29 @@ class CallbackServer:
         """Let in-flight answers go out, then close every connection; `on_stopped` when done.
 
         Idle connections close at once (half-close, then linger); busy ones after their answer.
-        Whatever is left after `config.grace` seconds is aborted.
+        Whatever is left after `config.grace` seconds is aborted - or at once, when `stop` is
+        called again meanwhile (a second signal: whoever sent it will not wait).
         """
         if self.stopping:
+            self._abort_all()
             return
         self.stopping = True
         self._on_stopped = on_stopped
         if not self.connections:
             self._stopped()
             return
-        self._grace = self.loop.call_later(self.config.grace, self._abort_all)
+        self._grace = self.loop.call_later(self.config.grace, self._grace_over)
         for protocol in list(self.connections):
             protocol.stop()
 
-    def _abort_all(self) -> None:
+    def _grace_over(self) -> None:
         self._grace = None
         if self.connections:
             log.warning("grace period over: aborting %d connection(s)", len(self.connections))
+        self._abort_all()
+
+    def _abort_all(self) -> None:
+        # Each abort reports connection_lost soon; the last one out calls `_stopped`.
         for protocol in list(self.connections):
             protocol.abort()
 

@@ -209,7 +209,8 @@ class FunctionServer(Generic[Req, Rep]):
 
     async def stop(self) -> None:
         """Stop accepting; let requests being served finish for up to `config.grace` seconds
-        (idle connections close at once); then abort what is left."""
+        (idle connections close at once); then abort what is left. An `abort` meanwhile ends
+        the wait at once."""
         shared = self._shared
         self._listener.close()
         shared.stopping = True
@@ -220,9 +221,17 @@ class FunctionServer(Generic[Req, Rep]):
                 await within(shared.all_closed.wait(), shared.config.grace)
             except TimeoutError:
                 log.warning("grace period over: aborting %d connection(s)", len(shared.connections))
-                for connection in list(shared.connections):
-                    connection.abort()
+                self.abort()
                 await shared.all_closed.wait()  # abort() reports connection_lost promptly
+
+    def abort(self) -> None:
+        """Stop accepting and close every connection now, interrupting the calls in flight (a
+        second signal during `stop`)."""
+        shared = self._shared
+        self._listener.close()
+        shared.stopping = True
+        for connection in list(shared.connections):
+            connection.abort()
 
 
 async def serve(

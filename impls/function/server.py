@@ -153,8 +153,16 @@ async def run(
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if not stop.is_set():
+            stop.set()  # the graceful stop below
+            return
+        log.info("%s again: closing every connection now", signum.name)
+        server.abort()  # `server.stop()` returns as soon as the aborts are reported
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal, signum)
     lag_probe = loop.create_task(probe_loop_lag(counters))
     ready(Listening(server.host, server.port, statistics))
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from ..config import ServerConfig
@@ -45,6 +46,7 @@ class Tally:
         self._lock = threading.Lock()
         self._closed = threading.Condition(self._lock)  # notified whenever a connection closes
         self._live: set[Live] = set()
+        self._on_all_closed: Callable[[], None] | None = None  # see `call_when_all_closed`
 
     # -- connections -------------------------------------------------------------------------
 
@@ -64,10 +66,14 @@ class Tally:
         """Close `live`'s socket and forget the connection."""
         with self._lock:
             live.sock.close()
-            if live in self._live:
-                self._live.remove(live)
-                self._counters.connections_open -= 1
-                self._closed.notify_all()
+            if live not in self._live:
+                return
+            self._live.remove(live)
+            self._counters.connections_open -= 1
+            self._closed.notify_all()
+            on_all_closed = None if self._live else self._on_all_closed
+        if on_all_closed is not None:
+            on_all_closed()  # outside the lock: it is someone else's code
 
     def shutdown_all(self, how: int) -> None:
         """`socket.shutdown(how)` every live connection: SHUT_RD makes a thread blocked in recv()
@@ -87,6 +93,17 @@ class Tally:
         """Wait up to `timeout` seconds for every connection to close; True if they did."""
         with self._closed:
             return self._closed.wait_for(lambda: not self._live, timeout)
+
+    def call_when_all_closed(self, callback: Callable[[], None]) -> None:
+        """From now on, call `callback` each time the last open connection closes (on the
+        closing thread), and once here at once if none is open: how a thread that sleeps
+        elsewhere than in `wait_until_closed` (the main thread, on its signal pipe) hears of it.
+        """
+        with self._lock:
+            self._on_all_closed = callback
+            idle = not self._live
+        if idle:
+            callback()
 
     def wait_for_a_close(self, timeout: float) -> None:
         """Wait up to `timeout` seconds for some connection to close (and free its descriptor)."""

@@ -1,13 +1,16 @@
-# The process contract of `netmodels serve`: the ready line, bad options, SIGTERM.
+# The process contract of `netmodels serve`: the ready line, bad options, SIGTERM, a second signal.
 """Conformance: how a server process starts and stops."""
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
+import time
 
 import pytest
 
-from ._client import ConnectFactory, request, wait_until
+from ._client import DEADLINE, Client, ConnectFactory, request, wait_until
 from ._contract import assert_answer
 from ._matrix import per_variant
 from ._metrics import scrape
@@ -86,3 +89,60 @@ def test_sigterm_when_idle_exits_0(serve: ServeFactory) -> None:
     s.terminate()
     status = s.wait(timeout=s.grace + 10)
     assert status == 0, f"exit status {status}\n{s.stderr_tail()}"
+
+
+SECOND_SIGNAL_GRACE = 60
+"""`--grace` of the second-signal test: far beyond its waits, so only the second signal can
+explain the process ending before the /delay is answered."""
+
+
+@per_variant
+def test_a_second_signal_stops_at_once(serve: ServeFactory, connect: ConnectFactory) -> None:
+    s = serve("--admin-port", "0", "--grace", str(SECOND_SIGNAL_GRACE))
+    admin = s.admin
+    assert admin is not None
+    busy = connect(s)
+    busy.send(request("GET", "/delay?ms=10000"))  # the longest /delay the contract allows
+    wait_until(
+        lambda: scrape(admin).value("netmodels_inflight_requests") == 1,
+        what="the /delay request to be in flight",
+    )
+
+    s.terminate()
+    wait_until(lambda: _refused(s.address), what="the listener to close after SIGTERM")
+    s.proc.send_signal(signal.SIGINT)
+
+    # Ignoring the second signal would answer the /delay (a 200 after 10 s), then exit.
+    rest = _read_to_end(busy, timeout=3 * DEADLINE)
+    assert not rest.startswith(b"HTTP/1.1 200"), f"the /delay was answered: {rest[:100]!r}"
+    status = s.wait(timeout=3 * DEADLINE)
+    assert status == 0, f"exit status {status}\n{s.stderr_tail()}"
+
+
+def _refused(address: tuple[str, int]) -> bool:
+    """True once connecting is refused: the server has closed its listening socket."""
+    try:
+        socket.create_connection(address, timeout=DEADLINE).close()
+    except ConnectionRefusedError:
+        return True
+    except ConnectionResetError:
+        return False  # ours sat in the backlog of the listener being closed; look again
+    return False
+
+
+def _read_to_end(client: Client, timeout: float) -> bytes:
+    """Everything the server still sends before the connection ends, by a FIN or a reset."""
+    deadline = time.monotonic() + timeout
+    data = bytes(client.buffer)
+    while (remaining := deadline - time.monotonic()) > 0:
+        client.sock.settimeout(remaining)
+        try:
+            chunk = client.sock.recv(1 << 16)
+        except ConnectionResetError:
+            return data
+        except TimeoutError:
+            break
+        if not chunk:
+            return data
+        data += chunk
+    raise AssertionError(f"the connection still open after {timeout} s; received {data[:100]!r}")

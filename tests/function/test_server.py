@@ -153,3 +153,26 @@ def test_stop_interrupts_what_outlives_the_grace_period(run_on: Run) -> None:
         writer.close()
 
     run_on(main())
+
+
+def test_abort_during_stop_interrupts_the_calls_in_flight_at_once(run_on: Run) -> None:
+    async def main() -> None:
+        gated = Gated()
+        server = await start(service_of(gated), CONFIG.replace(grace=60.0))
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(raw_get("/slow"))
+        await asyncio.wait_for(gated.entered.wait(), DEADLINE)
+        stopping = asyncio.ensure_future(server.stop())
+        await asyncio.sleep(0)  # one turn of the loop: `stop` runs to its wait for the grace
+        assert not stopping.done()
+        server.abort()  # the second signal
+        await asyncio.wait_for(stopping, DEADLINE)  # well before the 60 s grace
+        assert gated.interrupted.is_set()
+        try:
+            rest = await asyncio.wait_for(reader.read(), DEADLINE)
+        except ConnectionResetError:
+            rest = b""
+        assert rest == b"", "the call was abandoned, not answered"
+        writer.close()
+
+    run_on(main())

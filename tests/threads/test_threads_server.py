@@ -96,3 +96,18 @@ def test_stop_lets_the_request_in_flight_finish_and_closes_idle_connections() ->
         stopper.join()
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(address)  # the listener is closed
+
+
+def test_close_after_stop_accepting_abandons_the_request_in_flight() -> None:
+    # What `serve` does on a second signal: no waiting for the /delay, nor for its thread.
+    server = ThreadServer(ServerConfig(impl="threads", grace=60.0))
+    server.start()
+    all_closed = threading.Event()
+    with connect(server) as busy:
+        busy.sendall(get("/delay?ms=10000", close=False))
+        wait_until(lambda: server.statistics().inflight_requests == 1, "the delay in flight")
+        server.stop_accepting(on_all_closed=all_closed.set)
+        assert not all_closed.is_set(), "the /delay still holds its connection open"
+        assert server.connections_open() == 1
+        server.close(wait=False)
+        assert read_to_eof(busy) == b"", "closed without an answer"

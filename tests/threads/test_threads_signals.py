@@ -34,3 +34,31 @@ def test_the_previous_handlers_come_back() -> None:
     with StopSignals():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_wake_ends_wait_or_wake_without_a_signal() -> None:
+    with StopSignals() as signals:
+        waker = threading.Thread(target=signals.wake)
+        waker.start()
+        assert signals.wait_or_wake(None) is None
+        waker.join()
+
+
+def test_wait_or_wake_returns_a_signal_and_gives_up_after_its_timeout() -> None:
+    with StopSignals() as signals:
+        assert signals.wait_or_wake(0) is None  # nothing yet
+        os.kill(os.getpid(), signal.SIGINT)
+        assert signals.wait_or_wake(None) is signal.SIGINT
+
+
+def test_wait_skips_a_stale_wake() -> None:
+    with StopSignals() as signals:
+        signals.wake()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert signals.wait() is signal.SIGTERM
+
+
+def test_wake_after_the_context_is_a_no_op() -> None:
+    with StopSignals() as signals:
+        pass
+    signals.wake()  # a connection thread outliving the server: no write to a reused descriptor

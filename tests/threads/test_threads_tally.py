@@ -82,3 +82,26 @@ def test_snapshot_reports_queues_and_no_user_space_buffer() -> None:
     assert stats.reading_paused_connections == 0
     for live in lives:
         tally.close(live)
+
+
+def test_the_last_close_calls_back_once_asked() -> None:
+    tally = Tally(ServerConfig())
+    calls: list[str] = []
+    early = FakeLive()
+    tally.open(early)
+    tally.close(early)  # before anyone asked: nothing to call
+    first, second = FakeLive(), FakeLive()
+    tally.open(first)
+    tally.open(second)
+    tally.call_when_all_closed(lambda: calls.append("all closed"))
+    tally.close(first)
+    assert calls == [], "one is still open"
+    tally.close(second)
+    tally.close(second)  # closing twice is not a second last close
+    assert calls == ["all closed"]
+
+
+def test_asking_with_nothing_open_calls_back_at_once() -> None:
+    calls: list[str] = []
+    Tally(ServerConfig()).call_when_all_closed(lambda: calls.append("all closed"))
+    assert calls == ["all closed"]
