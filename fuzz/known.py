@@ -25,34 +25,7 @@ class Finding:
     inputs: tuple[str, ...]
 
 
-# The two refusals of an over-long line inside a chunked body (impls/protocol/_parsers.py).
-_LINE_CAP_ERRORS = (
-    r"RequestError\(status=(?:431, reason='trailer fields too large'"
-    r"|400, reason='malformed request: chunk extensions too long')\)"
-)
-
-OPEN = [
-    # For the same receives, StrictFraming counts a chunk-size line's or trailer field's bytes
-    # from where the line starts; HttptoolsBackend counts only the whole receives after the last
-    # one with an llhttp callback (its `_quiet` restarts there), so the part of the line in the
-    # receive that carried the head, a chunk or the last size line goes uncounted, and a line
-    # just over `max_header_bytes + receive_size` is refused by one and accepted by the other.
-    Finding(
-        "body-line-cap-counted-from-different-starts",
-        "a chunk-extension or trailer line just over the raw cap: h11 refuses (400/431), "
-        "httptools accepts",
-        re.compile(
-            rf"step \d+ is (?:Request\(.*\) against {_LINE_CAP_ERRORS}"
-            rf"|{_LINE_CAP_ERRORS} against Request\()"
-        ),
-        (
-            "http/trailer-padding-counted-from-different-starts.bin",
-            "http/chunk-extensions-counted-from-different-starts.bin",
-            "http/crash-8cdd3c98ada313a7f1494cfced0dd5a4cd8b9b10.bin",
-            "http/crash-a1988e16c4b32dc8e9721ece8ed2367054209154.bin",
-        ),
-    ),
-]
+OPEN: list[Finding] = []
 
 
 def open_finding(error: InvariantError) -> Finding | None:

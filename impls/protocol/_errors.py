@@ -8,7 +8,7 @@ class ProtocolError(Exception):
     """A request broke a rule of the service contract.
 
     Args:
-        status: the 4xx/5xx status that answers it (400, 408, 413, 431, 501, 505).
+        status: the 4xx/5xx status that answers it (400, 408, 413, 417, 431, 501, 505).
         reason: a short human-readable explanation, sent as the response body.
     """
 

@@ -8,8 +8,9 @@
 # connection's decision.
 # Each backend bounds what it buffers: a head is capped at `max_header_bytes + receive_size` raw
 # bytes (whitespace padding included, counted per receive), a chunk-size line or a trailer field
-# likewise, a body at `max_body_bytes`. llhttp is strict; h11 reads through `StrictFraming`,
-# which holds it to llhttp's rules (tests/protocol/test_differential.py).
+# at as many bytes counted from its first byte (`_Limits.raw_line_cap`), a body at
+# `max_body_bytes`. llhttp is strict; h11 reads through `StrictFraming`, which holds it to
+# llhttp's rules (tests/protocol/test_differential.py).
 """Parser backends behind `HttpParser`: bytes in, `Request`/`RequestError` events out."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import httptools
 from ._errors import ProtocolError
 from ._events import Headers, HttpEvent, Request, RequestError
 from ._framing import Head, StrictFraming
-from ._rules import check_head
+from ._rules import CHUNKED, check_head
 
 
 def make_request(  # noqa: PLR0917 - the fields of Request, in its order
@@ -52,6 +53,10 @@ class ParserBackend(Protocol):
     def feed(self, data: bytes) -> bool:
         """Parse `data` (b"" is end of input), appending complete events to `events`.
 
+        Args:
+            data: one receive. At most `receive_size` bytes, as an impl's recv() returns them,
+                for a line of a chunked body to be measured whole (`_Limits`).
+
         Returns:
             True if, after `data`, a request waits for `100 Continue`: its head is complete,
             asked for one, and its body is not (so never for a body received with its head).
@@ -67,13 +72,19 @@ class ParserBackend(Protocol):
 
 
 class _Limits:
-    __slots__ = ("max_header_bytes", "max_body_bytes", "raw_head_cap")
+    __slots__ = ("max_header_bytes", "max_body_bytes", "raw_head_cap", "raw_line_cap")
 
     def __init__(self, max_header_bytes: int, max_body_bytes: int, receive_size: int) -> None:
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         # One receive of slack: a head may start late in one recv() and end early in another.
         self.raw_head_cap = max_header_bytes + receive_size
+        # A chunk-size line or trailer field, counted exactly from its first byte through its LF
+        # while it is held across the end of a receive. No receive is this long, so a line over
+        # it is always held so, and refused however the receives split it; a line within it
+        # never is. (Handed more than `receive_size` at once, as tests do, the two backends
+        # still agree: a line begun and ended inside one receive is not measured by either.)
+        self.raw_line_cap = max_header_bytes + receive_size
 
 
 _OWS = (b" ", b"\t")
@@ -112,9 +123,13 @@ class HttptoolsBackend:
         self._version = ""
         self._target = ""
         self._fields: Headers = ()
-        self._progress = 0  # callbacks so far: bytes without one are inside a chunk line
-        self._quiet = 0  # bytes received in the body since the last callback
-        self._in_trailer = False
+        # llhttp reads a chunk-size line or a trailer field of a chunked body with no callback
+        # until its LF (httptools holds a trailer field back until the next one begins), so its
+        # length is counted here. A line starts right after an LF and holds none: what has come
+        # of it is what came since the last LF.
+        self._in_line = False  # reading such a line (or chunk data of which no byte came yet)
+        self._line_bytes = 0  # while _in_line: bytes received since the last LF (> 0: a line)
+        self._in_trailer = False  # the line is a trailer field, not a chunk-size line
 
     # --- llhttp callbacks -------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -139,7 +154,6 @@ class HttptoolsBackend:
         if self._header_bytes > self._limits.max_header_bytes:
             self._fail(ProtocolError(431, "request header fields too large"))
         if self.head_complete:  # a trailer field: counted against the limit, then dropped
-            self._progress += 1
             return
         self._headers.append((name.lower(), value))
 
@@ -170,22 +184,22 @@ class HttptoolsBackend:
         self._keep_alive = framing.keep_alive and not parser.should_upgrade()
         self.awaiting_continue = framing.expects_continue
         self.head_complete = True
-        self._progress += 1
-        self._quiet = 0
+        self._in_line = framing.length == CHUNKED
 
     def on_body(self, body: bytes) -> None:
-        self._progress += 1
+        self._in_line = False
         self._body_size += len(body)
         if self._body_size > self._limits.max_body_bytes:
             self._fail(ProtocolError(413, "request body too large"))
         self._body.append(body)
 
     def on_chunk_header(self) -> None:
-        self._progress += 1
-        self._in_trailer = True  # if no data follows, this was the last chunk: trailers next
+        # If no data follows, this was the last chunk: trailer fields next. If data follows,
+        # on_body says so before a receive ends with a byte of it.
+        self._in_line = self._in_trailer = True
 
     def on_chunk_complete(self) -> None:
-        self._progress += 1
+        self._in_line = True  # the next chunk-size line, unless the message is complete
         self._in_trailer = False
 
     def on_message_complete(self) -> None:
@@ -218,7 +232,12 @@ class HttptoolsBackend:
             # End of input: a request cut short is simply abandoned with the connection.
             self._dead = True
             return False
-        progress = self._progress
+        if self._line_bytes and self._in_line and self.head_complete:
+            # A line begun in an earlier receive, measured through its LF (the first in `data`)
+            # before llhttp reads on: a line over the cap yields nothing that follows it.
+            end = data.find(b"\n")
+            if self._line_bytes + (end + 1 if end >= 0 else len(data)) > self._limits.raw_line_cap:
+                return self._line_too_long()
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -239,21 +258,23 @@ class HttptoolsBackend:
                 self.events.append(RequestError(431, "request header fields too large"))
                 self._dead = True
         elif self.mid_message:
-            # llhttp streams chunk extensions without a callback and httptools buffers a trailer
-            # field until it ends: bound both as a head is bounded.
-            self._quiet = self._quiet + len(data) if progress == self._progress else 0
-            if self._quiet > self._limits.raw_head_cap:
-                error = (
-                    ProtocolError(431, "trailer fields too large")
-                    if self._in_trailer
-                    else ProtocolError(400, "malformed request: chunk extensions too long")
-                )
-                self.events.append(RequestError(error.status, error.reason))
-                self._dead = True
-                return False
+            if self._in_line:
+                end = data.rfind(b"\n")  # the line began after it, or in an earlier receive
+                self._line_bytes = len(data) - end - 1 if end >= 0 else self._line_bytes + len(data)
+                if self._line_bytes > self._limits.raw_line_cap:  # a receive over receive_size
+                    return self._line_too_long()
             # Only here, in the body of an incomplete request: a request complete in this read
             # returns below without looking (a 100 for a body already here would be no use).
             return self.awaiting_continue
+        return False
+
+    def _line_too_long(self) -> bool:
+        """Refuse the chunk-size line or trailer field being read: over `raw_line_cap`."""
+        if self._in_trailer:
+            self.events.append(RequestError(431, "trailer fields too large"))
+        else:
+            self.events.append(RequestError(400, "malformed request: chunk extensions too long"))
+        self._dead = True
         return False
 
 
@@ -283,7 +304,9 @@ class H11Backend:
 
     def __init__(self, max_header_bytes: int, max_body_bytes: int, receive_size: int) -> None:
         self._limits = _Limits(max_header_bytes, max_body_bytes, receive_size)
-        self._framing = StrictFraming(max_header_bytes, max_body_bytes, self._limits.raw_head_cap)
+        self._framing = StrictFraming(
+            max_header_bytes, max_body_bytes, self._limits.raw_head_cap, self._limits.raw_line_cap
+        )
         self._conn = self._new_connection()
         self.events: deque[HttpEvent] = deque()
         self._dead = False

@@ -17,6 +17,8 @@ from ._drive import Err, Expected, Req
 CONFIG = ServerConfig(max_header_bytes=512, max_body_bytes=256, receive_size=1024)
 RAW_CAP = CONFIG.max_header_bytes + CONFIG.receive_size
 """Raw bytes of an unfinished head above which it is a 431, whatever its canonical size."""
+RAW_LINE_CAP = CONFIG.max_header_bytes + CONFIG.receive_size
+"""Bytes of a chunk-size line or trailer field (its CRLF included) above which it is refused."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,22 @@ def head_of_size(size: int) -> bytes:
 
 
 CHUNKED_HEAD = b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+LONG_LINE_START = (b"1;e=", b"X-Long:")
+"""How the long line of `chunk_extension_line` and `trailer_line` begins, for finding it."""
+
+
+def chunk_extension_line(length: int) -> bytes:
+    """A chunked POST of body `abz` whose second chunk-size line is `length` bytes with its
+    CRLF: a chunk extension makes it long."""
+    line = b"1;e=" + b"x" * (length - len(b"1;e=\r\n")) + b"\r\n"
+    return CHUNKED_HEAD + b"2\r\nab\r\n" + line + b"z\r\n0\r\n\r\n"
+
+
+def trailer_line(length: int) -> bytes:
+    """A chunked POST of body `ab` whose second trailer field is `length` bytes with its CRLF:
+    whitespace before its value makes it long (and leaves its canonical size small)."""
+    line = b"X-Long:" + b" " * (length - len(b"X-Long:v\r\n")) + b"v\r\n"
+    return CHUNKED_HEAD + b"2\r\nab\r\n0\r\nX-A: b\r\n" + line + b"\r\n"
 
 
 def _chunked_post(body: bytes) -> bytes:
@@ -261,23 +279,30 @@ CASES = [
         + b"\r\n\r\n",
         [Err(431)],
     ),
+    # A chunk-size line or trailer field counts from its first byte through its LF, wherever the
+    # receives split it: no receive is as long as the cap, so a line over it never fits in one.
     Case(
-        "chunk-extensions-within-raw-cap",
-        CHUNKED_HEAD + b"1;e=" + b"x" * (RAW_CAP - 100) + b"\r\nz\r\n0\r\n\r\n",
-        [Req("POST", "/echo", b"z")],
+        "chunk-extension-line-under-raw-line-cap",
+        chunk_extension_line(RAW_LINE_CAP - 1),
+        [Req("POST", "/echo", b"abz")],
     ),
-    # A chunk-size line or trailer field is bounded like a head, to within the receives that
-    # carry its ends: certain beyond the cap plus two receives.
     Case(
-        "chunk-extensions-beyond-raw-cap",
-        CHUNKED_HEAD + b"1;e=" + b"x" * (RAW_CAP + 2 * CONFIG.receive_size) + b"\r\nz\r\n0\r\n\r\n",
+        "chunk-extension-line-at-raw-line-cap",
+        chunk_extension_line(RAW_LINE_CAP),
+        [Req("POST", "/echo", b"abz")],
+    ),
+    Case(
+        "chunk-extension-line-over-raw-line-cap",
+        chunk_extension_line(RAW_LINE_CAP + 1),
         [Err(400)],
     ),
     Case(
-        "trailer-padding-beyond-raw-cap",
-        CHUNKED_HEAD + b"0\r\nX-T:" + b" " * (RAW_CAP + 2 * CONFIG.receive_size) + b"v\r\n\r\n",
-        [Err(431)],
+        "trailer-line-under-raw-line-cap",
+        trailer_line(RAW_LINE_CAP - 1),
+        [Req("POST", "/echo", b"ab")],
     ),
+    Case("trailer-line-at-raw-line-cap", trailer_line(RAW_LINE_CAP), [Req("POST", "/echo", b"ab")]),
+    Case("trailer-line-over-raw-line-cap", trailer_line(RAW_LINE_CAP + 1), [Err(431)]),
     Case(
         "body-at-limit",
         b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"

@@ -327,5 +327,57 @@ def test_eof_after_the_100_abandons_the_request(parser: str) -> None:
     assert conn.done
 
 
+# --- a bad byte of the body in the same read as the head: the refusal, and no 100 before it ----
+# llhttp refuses the byte as it arrives; the h11 backend judges the start of a chunk-size line
+# or trailer field that came with the head for the same reason (impls/protocol/_framing.py).
+
+CHUNKED_EXPECTING = _post(b"Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n")
+BAD_BODY_STARTS = {
+    "control-byte-in-trailer-value": b"0\r\nX-T: v\x05",
+    "space-in-trailer-name": b"0\r\nX T",
+    "content-length-in-trailers": b"0\r\nContent-Length:",
+    "transfer-encoding-in-trailers": b"0\r\nTransfer-Encoding: c",
+    "not-a-chunk-size": b"z",
+    "space-after-semicolon": b"1; ",
+    "control-byte-in-quoted-extension": b'1;e="\x01',
+    "chunk-size-overflow": b"1" * 17,
+    "bad-second-chunk-size": b"2\r\nab\r\nx",
+    "bad-whole-line-but-its-lf": b"1;\r",
+}
+GOOD_BODY_STARTS = {
+    "trailer-value": b"0\r\nX-T: v",
+    "transfer-encoding-name-in-trailers": b"0\r\nTransfer-Encoding: ",
+    "quoted-extension-escape": b'1;e="a\\',
+    "largest-chunk-size": b"0" * 20 + b"f" * 16,
+    "whole-line-but-its-lf": b"1;e=x\r",
+}
+
+
+@pytest.mark.parametrize("start", BAD_BODY_STARTS.values(), ids=BAD_BODY_STARTS.keys())
+def test_no_100_for_a_bad_byte_that_came_with_the_head(start: bytes, parser: str) -> None:
+    conn = http(parser)
+    assert conn.receive_data(CHUNKED_EXPECTING + start) == b""
+    error = conn.next_event()
+    assert isinstance(error, RequestError)
+    assert error.status == 400
+
+
+@pytest.mark.parametrize("start", BAD_BODY_STARTS.values(), ids=BAD_BODY_STARTS.keys())
+def test_no_100_for_a_bad_byte_behind_an_earlier_answer(start: bytes, parser: str) -> None:
+    conn = http(parser)
+    assert conn.receive_data(GET + CHUNKED_EXPECTING + start) == b""
+    assert answer_next(conn) == [200]
+    error = conn.next_event()
+    assert isinstance(error, RequestError)
+    assert error.status == 400
+
+
+@pytest.mark.parametrize("start", GOOD_BODY_STARTS.values(), ids=GOOD_BODY_STARTS.keys())
+def test_100_for_a_good_start_of_the_body(start: bytes, parser: str) -> None:
+    conn = http(parser)
+    assert conn.receive_data(CHUNKED_EXPECTING + start) == CONTINUE
+    assert conn.next_event() is None
+
+
 def test_echo_has_nothing_to_send_unasked() -> None:
     assert EchoConnection(ServerConfig(protocol="echo")).receive_data(EXPECTING) == b""
