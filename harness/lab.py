@@ -42,11 +42,26 @@ QUICK: bool = os.environ.get("NETMODELS_QUICK") == "1"
 REFERENCE: Path = (REPO_RESULTS if REPO_RESULTS.is_dir() else Path("results")) / "reference"
 """The reference run the notebooks plot by default (`netmodels sweep lecture`)."""
 
+DRIVERS_REFERENCE: Path = REFERENCE.with_name("reference-drivers")
+"""The reference run of the drivers comparison (E10), for a reference run made before E10
+existed: `netmodels sweep lecture --impl bare` (E9's and E10's cells)."""
+
 DRAIN = 1.0
 """Seconds a notebook's trial waits for answers outstanding at its end (a sweep waits 2)."""
 
 CONNECT_TIMEOUT = 5.0
 """Seconds one idle connection may take to connect (a full accept backlog delays it)."""
+
+
+def with_experiment(run: Run, key: str, fallback: Path) -> Run:
+    """`run` if it has experiment `key`, else the run at `fallback` when that one has it (a
+    reference run older than the experiment); else `run` (its figure then says it is empty)."""
+    from harness.experiments import BY_KEY
+
+    if BY_KEY[key].present(run) or not (fallback / "manifest.json").is_file():
+        return run
+    other = Run.load(fallback)
+    return other if BY_KEY[key].present(other) else run
 
 
 def reference(path: str | Path | None = None) -> Run:
