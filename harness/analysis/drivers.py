@@ -15,8 +15,6 @@ findings."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd  # type: ignore[import-untyped]
 
 from harness.analysis import stats
@@ -75,27 +73,7 @@ def table(run: Run) -> pd.DataFrame:
     )
     share = trials["driver_cpu"].astype(float)
     trials = trials.assign(**{CPU: share * trials["procs"] / trials["rps"] * 1e6})
-    failed = trials["flags"].fillna("").str.split(";").map(lambda f: "failed" in f)
-    ran = stats.summarise(trials[~failed], VALUES, ["driver", "impl", "procs"])
-    rows = [ran]
-    absent = trials[failed & ~trials["driver"].isin(set(ran["driver"]))]
-    if not absent.empty:
-        rows.append(
-            pd.DataFrame(
-                {
-                    "driver": driver,
-                    "impl": group["impl"].iloc[0],
-                    "procs": int(group["procs"].iloc[0]),
-                    "n": 0,
-                    "flags": "failed",
-                    "flagged": True,
-                    "missing": _reason(group["error_kinds"]),
-                }
-                for driver, group in absent.groupby("driver", sort=False)
-            )
-        )
-    out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
-    out["missing"] = out.get("missing", pd.Series("", index=out.index)).fillna("")
+    out = stats.ran_or_missing(trials, VALUES, "driver", ["impl", "procs"])
     out["label"] = [label(d, int(p)) for d, p in zip(out["driver"], out["procs"], strict=True)]
     out["rps_per_proc"] = out["rps"] / out["procs"].astype(float)
     out["cpu_basis"] = [
@@ -126,18 +104,6 @@ def table(run: Run) -> pd.DataFrame:
     out = out[COLUMNS].reset_index(drop=True)
     out.attrs = {"manifest": run.manifest}
     return out
-
-
-def _reason(error_kinds: pd.Series) -> str:
-    """Why a driver's trials failed: the last line of their first `failed` entry."""
-    for text in error_kinds.fillna(""):
-        try:
-            kinds = json.loads(text) if text else {}
-        except json.JSONDecodeError:
-            continue
-        if kinds.get("failed"):
-            return str(kinds["failed"]).strip().splitlines()[-1]
-    return "did not run"
 
 
 def findings(table: pd.DataFrame) -> list[str]:

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd  # type: ignore[import-untyped]
 
 from harness import targets
@@ -53,27 +51,7 @@ def table(run: Run) -> pd.DataFrame:
             stats.server_label(i, o) for i, o in zip(trials["impl"], trials["options"], strict=True)
         ]
     )
-    failed = trials["flags"].fillna("").str.split(";").map(lambda f: "failed" in f)
-    ran = stats.summarise(trials[~failed], VALUES, ["server", "impl", "options"])
-    rows = [ran]
-    absent = trials[failed & ~trials["server"].isin(set(ran["server"]))]
-    if not absent.empty:
-        rows.append(
-            pd.DataFrame(
-                {
-                    "server": server,
-                    "impl": group["impl"].iloc[0],
-                    "options": group["options"].iloc[0],
-                    "n": 0,
-                    "flags": "failed",
-                    "flagged": True,
-                    "missing": _reason(group["error_kinds"]),
-                }
-                for server, group in absent.groupby("server", sort=False)
-            )
-        )
-    out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
-    out["missing"] = out.get("missing", pd.Series("", index=out.index)).fillna("")
+    out = stats.ran_or_missing(trials, VALUES, "server", ["impl", "options"])
     out["kind"] = ["reference" if targets.is_target(i) else "teaching" for i in out["impl"]]
     bare = out[(out["impl"] == YARDSTICK) & (out["missing"] == "")]
     if bare.empty:
@@ -94,18 +72,6 @@ def table(run: Run) -> pd.DataFrame:
     out = out[COLUMNS].reset_index(drop=True)
     out.attrs = {"manifest": run.manifest}
     return out
-
-
-def _reason(error_kinds: pd.Series) -> str:
-    """Why a server's trials failed: the `failed` entry of their error_kinds (the first)."""
-    for text in error_kinds.fillna(""):
-        try:
-            kinds = json.loads(text) if text else {}
-        except json.JSONDecodeError:
-            continue
-        if kinds.get("failed"):
-            return str(kinds["failed"]).strip().splitlines()[-1]
-    return "did not run"
 
 
 def findings(table: pd.DataFrame) -> list[str]:

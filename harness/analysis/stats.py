@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -247,6 +248,48 @@ def without_option(options: str, name: str) -> str:
     """The options cell with `name` left out (what identifies a server across that option)."""
     kept = [i for i in str(options or "").split(";") if i and i.partition("=")[0].strip() != name]
     return ";".join(kept)
+
+
+def ran_or_missing(
+    trials: pd.DataFrame, values: Sequence[str], key: str, carried: Sequence[str]
+) -> pd.DataFrame:
+    """`summarise` of the trials that ran, by `key` (with the `carried` columns), then one row
+    per `key` whose every trial failed: n 0, flagged `failed`, and in `missing` why (the last
+    line of its first `failed` error kind) - so a table says a server or driver is absent
+    instead of silently leaving it out. `missing` is "" for the rows that ran."""
+    failed = trials["flags"].fillna("").str.split(";").map(lambda f: "failed" in f)
+    ran = summarise(trials[~failed], values, [key, *carried])
+    rows = [ran]
+    absent = trials[failed & ~trials[key].isin(set(ran[key]))]
+    if not absent.empty:
+        rows.append(
+            pd.DataFrame(
+                {
+                    key: name,
+                    **{c: group[c].iloc[0] for c in carried},
+                    "n": 0,
+                    "flags": "failed",
+                    "flagged": True,
+                    "missing": failure_reason(group["error_kinds"]),
+                }
+                for name, group in absent.groupby(key, sort=False)
+            )
+        )
+    out = pd.concat([r for r in rows if not r.empty], ignore_index=True)
+    out["missing"] = out.get("missing", pd.Series("", index=out.index)).fillna("")
+    return out
+
+
+def failure_reason(error_kinds: pd.Series) -> str:
+    """Why trials failed: the last line of the first `failed` entry of their error_kinds."""
+    for text in error_kinds.fillna(""):
+        try:
+            kinds = json.loads(text) if text else {}
+        except json.JSONDecodeError:
+            continue
+        if kinds.get("failed"):
+            return str(kinds["failed"]).strip().splitlines()[-1]
+    return "did not run"
 
 
 def cell_drivers(trials: pd.DataFrame) -> list[str]:
