@@ -6,9 +6,11 @@
 # a round ends when the actor says so (an Event it sets on the batch's last message) or when the
 # ask's future resolves. `tell` is timed per batch of TELL_BATCH messages, because one tell
 # returns before the message is handled; per message is the round's time / TELL_BATCH (the batch
-# size is in each result's extra_info).
+# size is in each result's extra_info). The re-arm benchmark compares `LazyAlarm` (impls/actor/
+# alarm.py) with cancelling and rescheduling, REARM_BATCH re-arms in one message per round, on the
+# real timer thread: per re-arm is the round's time / REARM_BATCH.
 # Run: `python -m pytest benchmarks/test_actor.py --benchmark-enable --benchmark-only`.
-"""pytest-benchmark timings of tell throughput and the ask round trip."""
+"""pytest-benchmark timings of tell throughput, the ask round trip, and re-arming a timer."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from impls.actor import Actor, ActorSystem, Behaviour
+from impls.actor.alarm import LazyAlarm
+from impls.actor.runtime import Actor, ActorSystem, Behaviour, Cancellable
 
 Benchmark = Any  # pytest-benchmark's fixture (its package ships no type hints)
 
@@ -120,3 +123,64 @@ def test_ask(benchmark: Benchmark, runtime: Runtime) -> None:
         return answer
 
     assert benchmark(ask) >= 0
+
+
+REARM_BATCH = 1000
+"""Timer re-arms per round of the re-arm benchmark (one per request served, in a connection)."""
+
+KEEP_ALIVE = 15.0
+"""The deadline each re-arm sets, in seconds: the default keep-alive timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rearm:
+    """Re-arm the timer `times` times, as a connection does once per request."""
+
+    times: int
+
+
+class _Alarm:
+    """The timer's message (never delivered within a benchmark: the deadline is 15 s away)."""
+
+
+class Rearming(Actor):
+    """Re-arms a KEEP_ALIVE timer to self: lazily, or by cancelling and rescheduling."""
+
+    def __init__(self, lazy: bool, done: threading.Event) -> None:
+        self.lazy = lazy
+        self.done = done
+        self.alarm = LazyAlarm(self, _Alarm())
+        self.timer: Cancellable | None = None
+
+    def receive(self, message: object) -> Behaviour | None:
+        match message:
+            case Rearm(times) if self.lazy:
+                for _ in range(times):
+                    self.alarm.set(KEEP_ALIVE)
+            case Rearm(times):
+                for _ in range(times):
+                    if self.timer is not None:
+                        self.timer.cancel()
+                    self.timer = self.schedule_once(KEEP_ALIVE, _Alarm())
+        self.done.set()
+        return None
+
+
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "cancel-and-schedule"])
+def test_rearm(benchmark: Benchmark, lazy: bool) -> None:
+    """REARM_BATCH re-arms of a 15 s timer to self per round, on the actor's thread."""
+    system = ActorSystem(threads=0)  # the turns run here, in run_pending; timers on their thread
+    try:
+        done = threading.Event()
+        actor = system.spawn(Rearming, lazy, done)
+
+        def batch() -> None:
+            done.clear()
+            actor.tell(Rearm(REARM_BATCH))
+            system.run_pending()
+            assert done.is_set(), "the actor did not handle the batch"
+
+        benchmark.extra_info["rearms_per_round"] = REARM_BATCH
+        benchmark(batch)
+    finally:
+        system.shutdown()

@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
+from impls.aioserver import new_loop
 from impls.config import ServerConfig
 from impls.function import ROUTES, Service
 from impls.function.filters import OffloadFilter
-from impls.function.server import http_stack, new_loop
+from impls.function.server import http_stack
 from impls.protocol import Request, Response
 from impls.protocol.routes import PONG
 from impls.stats import Counters

@@ -174,8 +174,8 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def test_callbacks_protocol(benchmark: Benchmark, loop: asyncio.AbstractEventLoop) -> None:
     """eventloop-callbacks per request: buffer_updated with one /ping in the receive buffer."""
-    from impls.eventloop.callbacks_protocol import ConnectionProtocol
-    from impls.eventloop.callbacks_server import CallbackServer
+    from impls.eventloop.callbacks.protocol import ConnectionProtocol
+    from impls.eventloop.callbacks.server import CallbackServer
 
     server = CallbackServer(CONFIG, loop, None)
     protocol = ConnectionProtocol(server)

@@ -41,8 +41,8 @@ def fuzz(check: Callable[[bytes], object], argv: list[str] | None = None) -> Non
 
     # Imported here, not at the top: a target imports this module before it instruments the
     # protocol layer, and these import that layer.
-    from .invariants import InvariantError
-    from .known import open_finding
+    from fuzz.invariants import InvariantError
+    from fuzz.known import open_finding
 
     args = list(sys.argv if argv is None else argv)
     _make_artifact_dir(args)

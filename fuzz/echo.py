@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from ._atheris import fuzz, load_atheris
+from fuzz._atheris import fuzz, load_atheris
 
 with load_atheris().instrument_imports(include=["impls"]):
-    from .invariants import check_echo
+    from fuzz.invariants import check_echo
 
 
 def main() -> None:

@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from ._atheris import fuzz, load_atheris
+from fuzz._atheris import fuzz, load_atheris
 
 with load_atheris().instrument_imports(include=["impls", "h11"]):
-    from .invariants import check_http
+    from fuzz.invariants import check_http
 
 
 def main() -> None:

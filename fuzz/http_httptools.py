@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-from ._atheris import fuzz, load_atheris
+from fuzz._atheris import fuzz, load_atheris
 
 # atheris instruments whole top-level packages less the modules excluded by exact name:
 # _parsers.py holds both backends, so the h11 one's callbacks steer a little here too.
 with load_atheris().instrument_imports(include=["impls"], exclude=["impls.protocol._framing"]):
-    from .invariants import check_http
+    from fuzz.invariants import check_http
 
 
 def main() -> None:

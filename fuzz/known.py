@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .invariants import InvariantError
+from fuzz.invariants import InvariantError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from .invariants import CLOSE, EXPIRE, LARGE_LIMITS, NO_EOF, FuzzInput
+from fuzz.invariants import CLOSE, EXPIRE, LARGE_LIMITS, NO_EOF, FuzzInput
 
 ECHO_PAYLOADS = [
     ("empty", b""),

@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness import console, serve
 from harness.profile import Cell, Workload
@@ -37,6 +38,25 @@ def workload_and_payload(args: argparse.Namespace) -> tuple[str, int]:
     return workload, payload
 
 
+def server_cell(args: argparse.Namespace, **load: Any) -> Cell:
+    """The cell of the server and workload options (`add_server_and_workload_options`: --impl,
+    --server-opt, --protocol, --workload, --payload) with `load` - connections, duration, ... -
+    as the command sets them (`bench`, `locust`).
+
+    Raises:
+        ValueError: a malformed --server-opt or --workload, or a cell that cannot be.
+    """
+    workload, payload = workload_and_payload(args)
+    return Cell(
+        impl=args.impl,
+        options=server_options(args.server_opt),
+        protocol=args.protocol,
+        workload=Workload.parse(workload),
+        payload=payload,
+        **load,
+    )
+
+
 def cell_from_args(args: argparse.Namespace) -> Cell:
     """The cell `netmodels bench` measures.
 
@@ -53,17 +73,11 @@ def cell_from_args(args: argparse.Namespace) -> Cell:
             raise ValueError(f"{option} {value}: must be >= 0")
     if args.read_rate and args.mode != "closed":
         raise ValueError("--read-rate (slow readers) needs --mode closed")
-    options = server_options(args.server_opt)
-    workload, payload = workload_and_payload(args)
-    return Cell(
-        impl=args.impl,
-        options=options,
-        protocol=args.protocol,
-        workload=Workload.parse(workload),
+    return server_cell(
+        args,
         mode=args.mode,
         connections=args.connections,
         pipeline=args.pipeline,
-        payload=payload,
         rate=args.rate,
         arrivals=args.arrivals,
         duration=args.duration,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from harness import console, serve
 from harness.profile import Cell, Workload
@@ -24,7 +23,7 @@ from harness.results import (
 from harness.results import manifest as manifest_io
 from harness.results.records import cpu_text
 from harness.runner.server import YARDSTICK
-from harness.trial import Setup, run_trial
+from harness.trial import Setup, Trials, run_trial
 from harness.wrk import wrk_trial
 
 
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
     theirs: list[TrialRecord] = []
     try:
         with console.SweepProgress("calibrate", planned, len(probes) + args.repetitions * 2) as bar:
-            trials = _Trials(run_dir, bar, setup)
+            trials = Trials(run_dir, bar, setup)
             best: tuple[float, str] = (-1.0, candidates[0])
             for cell in probes:
                 record = _ours(trials, cell, repetition=1)
@@ -134,48 +133,19 @@ def _verdict(ours: list[TrialRecord], theirs: list[TrialRecord]) -> dict[str, fl
     }
 
 
-@dataclass
-class _Trials:
-    """Where calibrate's trials go - run directory, progress display, machine - and their ids."""
-
-    run_dir: RunDirectory
-    bar: console.SweepProgress
-    setup: Setup
-    count: int = 0
-
-    def next_id(self) -> str:
-        """The id of the next trial: 0001, 0002, ... in the order they run."""
-        self.count += 1
-        return f"{self.count:04d}"
-
-    def commit(
-        self,
-        record: TrialRecord,
-        histogram: str | None,
-        timeseries: list[dict[str, Any]],
-        label: str,
-    ) -> TrialRecord:
-        """Store a finished trial and print its line."""
-        self.run_dir.commit(record, histogram, timeseries)
-        self.bar.print(console.trial_line(record, label))
-        return record
-
-
-def _ours(trials: _Trials, cell: Cell, repetition: int) -> TrialRecord:
+def _ours(trials: Trials, cell: Cell, repetition: int) -> TrialRecord:
     trial_id = trials.next_id()
     planned = console.planned_seconds(cell.warmup, cell.duration)
     with trials.bar.trial(f"{trial_id} {cell.label}", planned):
         outcome = run_trial(
             trial_id, cell, repetition, trials.setup, trials.run_dir.histogram_path(trial_id)
         )
-    return trials.commit(
-        outcome.record, outcome.histogram, outcome.timeseries, f"netmodels {cell.label}"
-    )
+    return trials.commit(outcome, f"netmodels {cell.label}")
 
 
-def _wrk(trials: _Trials, cell: Cell, repetition: int, wrk: str) -> TrialRecord:
+def _wrk(trials: Trials, cell: Cell, repetition: int, wrk: str) -> TrialRecord:
     trial_id = trials.next_id()
     planned = console.planned_seconds(cell.warmup, cell.duration)
     with trials.bar.trial(f"{trial_id} wrk {cell.label}", planned):
         outcome = wrk_trial(trial_id, replace(cell, driver="wrk"), repetition, trials.setup, wrk)
-    return trials.commit(outcome.record, None, outcome.timeseries, f"wrk {cell.label}")
+    return trials.commit(outcome, f"wrk {cell.label}")

@@ -13,14 +13,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
-from . import options, serve
+from harness import options, serve
 
 if TYPE_CHECKING:
-    from .trial import Setup
+    from harness.trial import Setup
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,36 +75,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_harness_commands(commands: argparse._SubParsersAction[Parser]) -> None:
-    bench_parser = commands.add_parser(
+_MEASURING: tuple[tuple[str, str, str, Callable[[argparse.ArgumentParser], None], bool], ...] = (
+    (
         "bench",
-        help="measure one cell (one impl, one load) and write a run",
-        description="Measure one cell: start the server, drive it, sample it, write a run.",
-    )
-    options.add_bench_options(bench_parser)
-    options.add_setup_options(bench_parser, target=True)
-    sweep_parser = commands.add_parser(
+        "measure one cell (one impl, one load) and write a run",
+        "Measure one cell: start the server, drive it, sample it, write a run.",
+        options.add_bench_options,
+        True,
+    ),
+    (
         "sweep",
-        help="run a profile (quick, full, or a .toml file) and write a run",
-        description="Run every cell of a profile, repetitions interleaved, into one run.",
-    )
-    options.add_sweep_options(sweep_parser)
-    options.add_setup_options(sweep_parser, target=False)
-    calibrate_parser = commands.add_parser(
+        "run a profile (quick, full, or a .toml file) and write a run",
+        "Run every cell of a profile, repetitions interleaved, into one run.",
+        options.add_sweep_options,
+        False,
+    ),
+    (
         "calibrate",
-        help="the driver's ceiling against the fastest local target, and wrk's on the same",
-        description="Driver req/s vs wrk req/s on the fastest local target, same run.",
-    )
-    options.add_calibrate_options(calibrate_parser)
-    options.add_setup_options(calibrate_parser, target=False)
+        "the driver's ceiling against the fastest local target, and wrk's on the same",
+        "Driver req/s vs wrk req/s on the fastest local target, same run.",
+        options.add_calibrate_options,
+        False,
+    ),
+    (
+        "ping",
+        "every impl vs the bare server on GET /ping under wrk (and vs --baseline DIR)",
+        "What the shared layer costs: every impl against the bare uvloop + httptools server "
+        "on GET /ping under wrk, pinned, interleaved; writes a run.",
+        options.add_ping_options,
+        False,
+    ),
+)
+"""The commands that start servers on this machine's CPUs and write a run: name, help,
+description, their own options, and whether `--target HOST:PORT` may replace the server."""
+
+
+def _add_harness_commands(commands: argparse._SubParsersAction[Parser]) -> None:
+    for name, summary, description, add_options, target in _MEASURING:
+        sub = commands.add_parser(name, help=summary, description=description)
+        add_options(sub)
+        options.add_setup_options(sub, target=target)
     report_parser = commands.add_parser(
         "report",
         help="write report.html and report.md of a run",
         description="Write RUN_DIR/report.html (self-contained) and report.md of a run.",
     )
     options.add_report_options(report_parser)
-    from .check import add_check_options  # argparse and the registry only
-    from .locust.options import add_locust_options  # argparse only: no locust, no gevent
+    from harness.check import add_check_options  # argparse and the registry only
+    from harness.locust.options import add_locust_options  # argparse only: no locust, no gevent
 
     add_check_options(
         commands.add_parser(
@@ -124,8 +142,9 @@ def _add_harness_commands(commands: argparse._SubParsersAction[Parser]) -> None:
 
 
 def _setup(args: argparse.Namespace) -> Setup:
-    from .runner import CpuPlan, ServerAddress
-    from .trial import Setup
+    from harness.process import CpuPlan
+    from harness.runner import ServerAddress
+    from harness.trial import Setup
 
     target_text = getattr(args, "target", None)
     target = ServerAddress.parse(target_text, getattr(args, "admin", None)) if target_text else None
@@ -142,10 +161,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _run_harness(args: argparse.Namespace, argv: list[str]) -> int:
+    from harness import bench, calibrate, sweep
+    from harness.process import pin_process, raise_open_file_limit
     from impls.registry import IMPLS
-
-    from . import bench, calibrate, sweep
-    from .runner import pin_process, raise_open_file_limit
 
     setup = _setup(args)
     raise_open_file_limit()
@@ -158,6 +176,10 @@ def _run_harness(args: argparse.Namespace, argv: list[str]) -> int:
         return bench.run(args, setup, argv)
     if args.command == "sweep":
         return sweep.run(args, setup, registered, argv)
+    if args.command == "ping":
+        from harness.ping import command as ping
+
+        return ping.run(args, setup, registered, argv)
     return calibrate.run(args, setup, registered, argv)
 
 
@@ -196,17 +218,17 @@ def _dispatch(args: argparse.Namespace, argv_list: list[str]) -> int:
             print(f"{spec.name:22} {spec.model:12} {spec.summary}")
         return 0
     if args.command == "locust":
-        from .locust import command as locust_command
+        from harness.locust import command as locust_command
 
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
         return locust_command.run(args, argv_list)
     if args.command == "report":
-        from .report.command import run as report
+        from harness.report.command import run as report
 
         return report(args)
     if args.command == "check":
-        from . import check
+        from harness import check
 
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)

@@ -29,11 +29,11 @@ import pandas as pd  # type: ignore[import-untyped]
 from harness import selector_wait
 from harness.analysis import backpressure as e4
 from harness.analysis.run import Run
+from harness.process import FDS_RESERVED, CpuPlan, pin_process, raise_open_file_limit
 from harness.profile import Cell, Mode, Protocol, Workload
 from harness.results import REPO_RESULTS, RunDirectory
 from harness.results import manifest as manifest_io
-from harness.runner import CpuPlan, ServerProcess, pin_process, raise_open_file_limit
-from harness.runner.limits import FDS_RESERVED
+from harness.runner import ServerProcess
 from harness.trial import Setup, run_trial
 
 QUICK: bool = os.environ.get("NETMODELS_QUICK") == "1"

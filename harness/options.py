@@ -1,7 +1,7 @@
 # The options of the harness commands, kept apart from the commands themselves so that building
 # the `netmodels` parser imports nothing heavy: `netmodels serve` (started once per trial) must
 # not pay for numpy, pandas and rich.
-"""argparse options of `bench`, `sweep`, `calibrate` and `report`."""
+"""argparse options of `bench`, `sweep`, `calibrate`, `ping` and `report`."""
 
 from __future__ import annotations
 
@@ -146,6 +146,30 @@ def add_calibrate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-duration", type=float, default=2.0, help="seconds per probe")
 
 
+def add_ping_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `netmodels ping` (setup options are added by the CLI)."""
+    parser.add_argument(
+        "--impls",
+        default=None,
+        metavar="TARGETS",
+        help="targets to compare with the bare server, separated by spaces: IMPL or "
+        "IMPL:option=value,... with `netmodels serve` options, e.g. "
+        "'actor actor:actor-threads=2 function:timeout-ms=1000,max-inflight=10000' "
+        "(default: every registered impl)",
+    )
+    parser.add_argument("--no-bare", action="store_true", help="leave the bare server out")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a checkout of an older commit (e.g. `git worktree add DIR REV`): run DIR's "
+        "version of every target too, in the same rounds, labelled TARGET@baseline",
+    )
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of each wrk run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk before each")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, targets interleaved")
+    parser.add_argument("--connections", "-c", type=int, default=64, help="wrk -c")
+
+
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     """The options of `netmodels report`."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (with manifest.json)")
@@ -163,7 +187,16 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_setup_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
+def add_setup_options(
+    parser: argparse.ArgumentParser,
+    *,
+    target: bool,
+    driver: str = "the driver",
+    pool: bool = True,
+) -> None:
+    """The "machine and output" options: --out, the CPUs, the seed, and - with `pool` - the
+    driver's processes and drain; with `target`, --target and --admin. `driver` names what runs
+    on the driver CPUs in the help (`netmodels locust`: the Locust processes)."""
     group = parser.add_argument_group("machine and output")
     group.add_argument(
         "--out",
@@ -174,15 +207,17 @@ def add_setup_options(parser: argparse.ArgumentParser, *, target: bool) -> None:
         "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
     )
     group.add_argument(
-        "--driver-cpus", metavar="LIST", help="CPUs of the driver, e.g. 1-3 (default: the rest)"
+        "--driver-cpus", metavar="LIST", help=f"CPUs of {driver}, e.g. 1-3 (default: the rest)"
     )
-    group.add_argument(
-        "--driver-procs", type=int, metavar="P", help="driver processes (default: driver CPUs)"
-    )
-    group.add_argument(
-        "--drain", type=float, default=2.0, help="seconds to await answers after the end"
-    )
-    group.add_argument("--seed", type=int, default=0, help="seed of mixes and Poisson arrivals")
+    if pool:
+        group.add_argument(
+            "--driver-procs", type=int, metavar="P", help="driver processes (default: driver CPUs)"
+        )
+        group.add_argument(
+            "--drain", type=float, default=2.0, help="seconds to await answers after the end"
+        )
+    seeded = "mixes and Poisson arrivals" if pool else "mixes"
+    group.add_argument("--seed", type=int, default=0, help=f"seed of {seeded}")
     if target:
         group.add_argument(
             "--target", metavar="HOST:PORT", help="measure a server started elsewhere"

@@ -22,13 +22,13 @@ import typing
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from harness.admin import start_admin
 from impls import registry
-from impls.admin import start_admin
 from impls.config import ServerConfig
-from impls.registry import Listening
+from impls.contract import Listening
 from impls.stats import ServerStatistics
 
-log = logging.getLogger("netmodels")
+log = logging.getLogger(__name__)
 
 
 def _on_off(value: str) -> bool:

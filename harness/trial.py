@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from time import monotonic_ns
 from typing import Any
 
+from harness import console
 from harness.driver import DriverError, DriverPool, LoadResult, histogram
 from harness.driver.pool import START_MARGIN
+from harness.process import CpuPlan
 from harness.profile import Cell
 from harness.results import (
     KindRecord,
+    RunDirectory,
     ServerFigures,
     TrialRecord,
     cell_record,
@@ -28,7 +32,7 @@ from harness.results import (
     trial_record,
 )
 from harness.results.manifest import utc_now
-from harness.runner import CpuPlan, ServerAddress, ServerError, ServerProcess, ServerSampler
+from harness.runner import ServerAddress, ServerError, ServerProcess, ServerSampler
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,49 @@ class Setup:
             "target": str(self.target) if self.target else None,
         }
 
+    def server(self, cell: Cell, home: Path | None = None) -> ServerProcess | None:
+        """The server to start for `cell` (`home`: another checkout's code), or None when the
+        trials measure a server started elsewhere (`target`)."""
+        if self.target is not None:
+            return None
+        return ServerProcess(cell.impl, cell.protocol, cell.options, self.cpus.server, home)
+
+    def record(
+        self,
+        trial_id: str,
+        cell: Cell,
+        repetition: int,
+        *,
+        started_at: str,
+        driver: str,
+        driver_procs: int,
+        server: ServerFigures,
+    ) -> TrialRecord:
+        """The row of a trial of `cell` on this machine before the driver's figures are in
+        (`cell_record` with the CPUs of this setup)."""
+        return cell_record(
+            trial_id=trial_id,
+            repetition=repetition,
+            cell=cell,
+            driver=driver,
+            driver_procs=driver_procs,
+            server_cpus=self.cpus.server,
+            driver_cpus=self.cpus.driver,
+            started_at=started_at,
+            server=server,
+        )
+
+    def address(self, server: ServerProcess | None) -> ServerAddress:
+        """Start `server` (from `server()`) and return where it listens, or the target's address.
+
+        Raises:
+            ServerError: the server did not start.
+        """
+        if server is None:
+            assert self.target is not None
+            return self.target
+        return server.start()
+
 
 @dataclass(frozen=True, slots=True)
 class TrialOutcome:
@@ -65,6 +112,31 @@ class TrialOutcome:
     timeseries: list[dict[str, Any]]
     load: LoadResult | None = None
     kinds: list[tuple[KindRecord, str]] = field(default_factory=list)
+    server_cpu: tuple[float, float] | None = None
+    """(user, system) CPU seconds of the server's process tree over the measured run, where
+    they were read exactly at its start and end (a wrk trial); None elsewhere."""
+
+
+@dataclass
+class Trials:
+    """Where a command's trials go - run directory, progress display, machine - and their ids
+    (`calibrate` and `ping`; a sweep keeps its own, resumable, order)."""
+
+    run_dir: RunDirectory
+    bar: console.SweepProgress
+    setup: Setup
+    count: int = 0
+
+    def next_id(self) -> str:
+        """The id of the next trial: 0001, 0002, ... in the order they run."""
+        self.count += 1
+        return f"{self.count:04d}"
+
+    def commit(self, outcome: TrialOutcome, label: str) -> TrialRecord:
+        """Store a finished trial and print its line."""
+        self.run_dir.commit(outcome.record, outcome.histogram, outcome.timeseries)
+        self.bar.print(console.trial_line(outcome.record, label))
+        return outcome.record
 
 
 def run_trial(
@@ -73,14 +145,9 @@ def run_trial(
     """Run one trial. A server or driver that fails gives a row flagged `failed`, not an
     exception (one broken impl must not end a sweep); KeyboardInterrupt still propagates."""
     started_at = utc_now()
-    server = (
-        None
-        if setup.target is not None
-        else ServerProcess(cell.impl, cell.protocol, cell.options, setup.cpus.server)
-    )
+    server = setup.server(cell)
     try:
-        address = setup.target if server is None else server.start()
-        assert address is not None
+        address = setup.address(server)
         with DriverPool(
             cell,
             address.host,
@@ -134,15 +201,13 @@ def failed(
     trial_id: str, cell: Cell, repetition: int, setup: Setup, *, started_at: str, reason: str
 ) -> TrialOutcome:
     """The row of a trial that could not run (server did not start, driver failed)."""
-    record = cell_record(
-        trial_id=trial_id,
-        repetition=repetition,
-        cell=cell,
+    record = setup.record(
+        trial_id,
+        cell,
+        repetition,
+        started_at=started_at,
         driver=cell.driver_name,
         driver_procs=cell.driver_workers or setup.driver_procs,
-        server_cpus=setup.cpus.server,
-        driver_cpus=setup.cpus.driver,
-        started_at=started_at,
         server=ServerFigures(),
     )
     record = replace(

@@ -1,68 +1,76 @@
 # wrk as a driver: the same trial shape as the netmodels driver's - a fresh server, pinned and
 # sampled; a warm-up run (discarded), then the measured run - with wrk (C, one thread per driver
 # CPU) sending GET /ping in a closed loop. `calibrate` runs it to find the netmodels driver's
-# ceiling; a sweep runs it for cells with `driver = "wrk"` (the drivers comparison, E10).
+# ceiling; a sweep runs it for cells with `driver = "wrk"` (the drivers comparison, E10);
+# `netmodels ping` runs every round of every target as one.
 #
-# Rules of this file: wrk is run and parsed here and nowhere else; a wrk that is missing, fails
-# or times out gives a row flagged `failed` (as any trial that could not run), never an exception.
-"""`wrk_trial`: one trial driven by wrk; `parse_wrk`: the numbers of its report."""
+# Rules of this file: wrk itself is run and parsed by `harness.runner.wrk`; a wrk that is
+# missing, fails or times out gives a row flagged `failed` (as any trial that could not run),
+# never an exception. The server's CPU per request is read exactly at the start and end of the
+# measured wrk run (psutil, the whole process tree), not interpolated from the 10 Hz samples,
+# whose first sample can only follow wrk's start.
+"""`wrk_trial`: one trial driven by wrk."""
 
 from __future__ import annotations
 
 import json
-import re
 import resource
-import shutil
 import subprocess
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from harness.profile import Cell
-from harness.results import TrialRecord, cell_record, server_figures, timeseries_rows
+from harness.results import TrialRecord, server_figures, timeseries_rows
 from harness.results import manifest as manifest_io
-from harness.runner import ServerError, ServerProcess, ServerSampler
-from harness.runner.sampler import ServerSample
+from harness.runner import ServerError, ServerSampler
+from harness.runner.sampler import ServerSample, tree_cpu_times
+from harness.runner.wrk import MISSING, find_wrk, parse_wrk, run_wrk
 from harness.trial import Setup, TrialOutcome, failed
-
-WRK_TIMEOUT_MARGIN = 30.0
-"""Seconds beyond its duration a wrk run may take before it is killed."""
 
 
 def wrk_trial(
-    trial_id: str, cell: Cell, repetition: int, setup: Setup, wrk: str | None = None
+    trial_id: str,
+    cell: Cell,
+    repetition: int,
+    setup: Setup,
+    wrk: str | None = None,
+    *,
+    home: Path | None = None,
 ) -> TrialOutcome:
-    """One trial of `cell` driven by wrk (`wrk`: its path; default: wrk on PATH).
+    """One trial of `cell` driven by wrk (`wrk`: its path; default: wrk on PATH); `home`: the
+    checkout whose server code to run (default: this one).
 
     wrk inherits this process's CPU affinity - the driver CPUs (`netmodels` pins itself there).
     """
     started_at = manifest_io.utc_now()
-    wrk = wrk or shutil.which("wrk")
+    wrk = wrk or find_wrk()
     if wrk is None:
-        reason = "wrk is not on PATH (Debian: apt-get install wrk)"
-        return failed(trial_id, cell, repetition, setup, started_at=started_at, reason=reason)
+        return failed(trial_id, cell, repetition, setup, started_at=started_at, reason=MISSING)
     threads = max(1, min(len(setup.cpus.driver) or 1, cell.connections))
-    server = (
-        None
-        if setup.target is not None
-        else ServerProcess(cell.impl, cell.protocol, cell.options, setup.cpus.server)
-    )
+    server = setup.server(cell, home)
     try:
-        address = setup.target if server is None else server.start()
-        assert address is not None
+        address = setup.address(server)
         url = f"http://{address}/ping"
         if cell.warmup > 0:
-            _run_wrk(wrk, threads, cell.connections, cell.warmup, url)
+            run_wrk(
+                wrk, threads=threads, connections=cell.connections, duration=cell.warmup, url=url
+            )
         sampler = ServerSampler(address.pid, address.admin, time.monotonic_ns())
         sampler.start()
-        before = _children_cpu()
+        before = _children_cpu(), tree_cpu_times(address.pid)
         try:
-            text = _run_wrk(wrk, threads, cell.connections, cell.duration, url)
+            text = run_wrk(
+                wrk, threads=threads, connections=cell.connections, duration=cell.duration, url=url
+            )
         finally:
+            after = _children_cpu(), tree_cpu_times(address.pid)
             samples = sampler.stop()
-        wrk_cpu = _children_cpu() - before
     except (ServerError, OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", None) or ""
         reason = f"wrk: {exc} {detail}".strip()
+        if server is not None:
+            reason += server.log_tail()
         return failed(trial_id, cell, repetition, setup, started_at=started_at, reason=reason)
     finally:
         if server is not None:
@@ -70,7 +78,8 @@ def wrk_trial(
     parsed = parse_wrk(text)
     # wrk's CPU share, comparable to the driver's (`driver_cpu`): per thread, as wrk runs one
     # thread per driver CPU.
-    parsed["cpu_share"] = wrk_cpu / parsed.get("duration_s", cell.duration) / threads
+    parsed["cpu_share"] = (after[0] - before[0]) / parsed.get("duration_s", cell.duration) / threads
+    server_cpu = _difference(before[1], after[1])
     record = _wrk_record(
         trial_id=trial_id,
         cell=cell,
@@ -80,8 +89,11 @@ def wrk_trial(
         parsed=parsed,
         samples=samples,
         threads=threads,
+        server_cpu=server_cpu,
     )
-    return TrialOutcome(record, None, timeseries_rows(trial_id, None, samples))
+    return TrialOutcome(
+        record, None, timeseries_rows(trial_id, None, samples), server_cpu=server_cpu
+    )
 
 
 def _children_cpu() -> float:
@@ -90,54 +102,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run_wrk(wrk: str, threads: int, connections: int, duration: float, url: str) -> str:
-    seconds = max(1, round(duration))
-    done = subprocess.run(
-        [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + WRK_TIMEOUT_MARGIN,
-        check=True,
-    )
-    return done.stdout
-
-
-_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
-
-
-def _us(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if match is None:
-        return float("nan")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(text: str) -> dict[str, float]:
-    """The numbers of a `wrk --latency` report: requests, duration, rps, percentiles, errors."""
-    out: dict[str, float] = {}
-    if m := re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", text):
-        out["requests"] = float(m.group(1))
-        out["duration_s"] = _us(m.group(2) + m.group(3)) / 1e6
-    if m := re.search(r"Requests/sec:\s+([\d.]+)", text):
-        out["rps"] = float(m.group(1))
-    if m := re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", text):
-        scale = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[m.group(2)]
-        out["mb_s"] = float(m.group(1)) * scale / 1e6
-    if m := re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", text):
-        out["mean_us"] = _us(m.group(1))
-        out["max_us"] = _us(m.group(3))
-    for pct, key in (("50", "p50_us"), ("90", "p90_us"), ("99", "p99_us")):
-        if m := re.search(rf"^\s+{pct}%\s+(\S+)", text, re.MULTILINE):
-            out[key] = _us(m.group(1))
-    errors = 0.0
-    if m := re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
-    ):
-        errors += sum(float(g) for g in m.groups())
-    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", text):
-        errors += float(m.group(1))
-    out["errors"] = errors
-    return out
+def _difference(
+    before: tuple[float, float] | None, after: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    if before is None or after is None:
+        return None
+    return after[0] - before[0], after[1] - before[1]
 
 
 def _wrk_record(
@@ -150,21 +120,24 @@ def _wrk_record(
     parsed: dict[str, float],
     samples: list[ServerSample],
     threads: int,
+    server_cpu: tuple[float, float] | None,
 ) -> TrialRecord:
     duration = parsed.get("duration_s", cell.duration)
     requests = int(parsed.get("requests", 0))
     errors = int(parsed.get("errors", 0))
     nan = float("nan")
-    record = cell_record(
-        trial_id=trial_id,
-        repetition=repetition,
-        cell=cell,
+    figures = server_figures(samples, duration, requests)
+    if server_cpu is not None and requests and duration > 0:
+        cpu = sum(server_cpu)
+        figures = replace(figures, cpu_us_per_req=cpu / requests * 1e6, cpu_util=cpu / duration)
+    record = setup.record(
+        trial_id,
+        cell,
+        repetition,
+        started_at=started_at,
         driver="wrk",
         driver_procs=threads,
-        server_cpus=setup.cpus.server,
-        driver_cpus=setup.cpus.driver,
-        started_at=started_at,
-        server=server_figures(samples, duration, requests),
+        server=figures,
     )
     return replace(
         record,

@@ -1,7 +1,7 @@
 # The yardstick: the least a uvloop + httptools server does for GET /ping. No routing, limits,
 # timeouts or checks - one fixed response per parsed request. Its headers have the same names and
 # lengths as netmodels' own, so both put the same bytes on the wire. It is what
-# `benchmarks/ping.py` compares every impl with, and the fastest target `netmodels calibrate`
+# `netmodels ping` compares every impl with, and the fastest target `netmodels calibrate`
 # has: a driver ceiling measured on a slower server would only measure that server.
 """A bare uvloop + httptools server (`python -m harness.yardstick`); prints the ready line."""
 

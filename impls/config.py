@@ -2,8 +2,8 @@
 #
 # Benchmarks of other suites were skewed by servers that quietly used different receive sizes or
 # buffer limits; in netmodels an impl reads every number it needs from this record and hard-codes
-# none. `netmodels serve` builds its options from these fields (see harness/cli.py), so a new field
-# is a new command-line option with no further work.
+# none. `netmodels serve` builds its options from these fields (see harness/serve.py), so a new
+# field is a new command-line option with no further work.
 """The one `ServerConfig` shared by every impl."""
 
 from __future__ import annotations

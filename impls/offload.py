@@ -10,8 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import ParamSpec, TypeVar
 
-from .config import ServerConfig
-from .protocol.work import iterations_for, spin
+from impls.config import ServerConfig
+from impls.protocol.work import iterations_for, spin
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -5,30 +5,10 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from .config import ServerConfig
-from .stats import ServerStatistics
-
-
-@dataclass(frozen=True, slots=True)
-class Listening:
-    """What an impl reports once it accepts connections."""
-
-    host: str
-    port: int
-    statistics: Callable[[], ServerStatistics]
-
-
-class ServeFunction(Protocol):
-    def __call__(self, config: ServerConfig, ready: Callable[[Listening], None]) -> None:
-        """Serve `config` until SIGINT/SIGTERM; call `ready` once, when listening.
-
-        On the signal: stop accepting, let in-flight responses finish for up to `config.grace`
-        seconds, close every connection and return.
-        """
+from impls.contract import ServeFunction
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from .config import ServerConfig
+from impls.config import ServerConfig
 
 
 def listen(config: ServerConfig, *, blocking: bool = False) -> socket.socket:

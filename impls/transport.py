@@ -25,17 +25,20 @@ import logging
 import socket
 from typing import ClassVar, Generic, Protocol, TypeVar, cast
 
-from .config import ServerConfig
-from .protocol import Timer
+from impls.config import ServerConfig
+from impls.protocol import Timer
 
 
 class SansIOConnection(Protocol):
     """What the transport side asks of a connection state machine (`HttpConnection`,
-    `EchoConnection`): bytes in (and any to send at once), and the timer it wants armed."""
+    `EchoConnection`): bytes in (and any to send at once), the timer it wants armed, and how
+    many parsed requests wait (for the statistics)."""
 
     def receive_data(self, data: bytes) -> bytes: ...
     def timer(self) -> Timer | None: ...
     def expire(self, token: int) -> bytes | None: ...
+    @property
+    def pending(self) -> int: ...
 
 
 C = TypeVar("C", bound=SansIOConnection)
@@ -70,7 +73,7 @@ class SansIOProtocol(asyncio.BufferedProtocol, Generic[C]):
         buffer: the server's receive buffer (`receive_buffer(config)`).
     """
 
-    _log: ClassVar[logging.Logger] = logging.getLogger("netmodels.transport")
+    _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
     def __init__(
         self, conn: C, config: ServerConfig, loop: asyncio.AbstractEventLoop, buffer: memoryview

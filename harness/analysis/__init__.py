@@ -2,7 +2,11 @@
 # driver -> results -> analysis); it reads runs only through `harness.results.load` and never
 # touches a process, a socket or a file of its own. `run.Run` is a run loaded whole, `stats` the
 # intervals and comparisons every experiment uses, and one module per experiment (named in
-# harness/experiments.py) turns a Run into that experiment's table and its findings.
+# harness/experiments.py) turns a Run into that experiment's table and its findings; `cells`
+# groups trials into cells by the schema's key.
+#
+# Rules of this package: pure functions of DataFrames; an experiment's table without data is
+# `run.empty(COLUMNS)`, never an exception; a number in a finding comes from an interval.
 """Summaries of a run's trials, merged histograms, and the experiments' tables and findings.
 
 from harness.analysis.run import Run
@@ -20,22 +24,6 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from harness.driver import histogram
 
-CELL_COLUMNS = [
-    "role",
-    "impl",
-    "options",
-    "protocol",
-    "workload",
-    "mode",
-    "connections",
-    "pipeline",
-    "payload",
-    "rate_fraction",
-    "driver",
-]
-"""What identifies a cell across repetitions (the resolved open-loop `rate` may differ by a
-little between sessions of a resumed run, its fraction does not)."""
-
 
 def summary(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: repetitions, medians of throughput, latency and server CPU per request,
@@ -45,16 +33,14 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
         trials: `harness.results.load(path)`.
     """
     if trials.empty:
-        return pd.DataFrame(columns=[*CELL_COLUMNS, "repetitions", "rps", "p50_us", "p99_us"])
-    keyed = trials.assign(
-        rate_fraction=trials["rate_fraction"].fillna(-1),
-        # Locust with 1 and with 2 workers are two cells (the drivers comparison, E10)
-        driver=stats.cell_drivers(trials),
-    )
-    grouped = keyed.groupby(CELL_COLUMNS, dropna=False, sort=False)
+        return pd.DataFrame(
+            columns=[*cells.KEYS, "repetitions", "rate", "rate_fraction", "rps", "p50_us", "p99_us"]
+        )
+    grouped = cells.keyed(trials).groupby(list(cells.KEYS), dropna=False, sort=False)
     out = grouped.agg(
         repetitions=("trial_id", "count"),
         rate=("rate", "median"),
+        rate_fraction=("rate_fraction", "median"),
         rps=("rps", "median"),
         p50_us=("p50_us", "median"),
         p99_us=("p99_us", "median"),
@@ -66,7 +52,9 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             lambda f: ";".join(sorted({x for v in f.dropna() for x in v.split(";") if x})),
         ),
     ).reset_index()
-    out["rate_fraction"] = out["rate_fraction"].where(out["rate_fraction"] >= 0)
+    for column in cells.KEYS:  # the key columns as the trials have them (keyed: -1 for NaN)
+        if out[column].dtype.kind == "f":
+            out[column] = out[column].where(out[column] >= 0)
     return out
 
 
@@ -81,8 +69,9 @@ def merged_histogram(run: str | Path, trial_ids: list[str]) -> HdrHistogram:
 
 # The experiments' modules, so `analysis.<experiment>` works after `from harness import analysis`.
 # Imported last: each of them imports `stats` and `run` from this package.
-from . import (  # noqa: E402
+from harness.analysis import (  # noqa: E402
     backpressure,
+    cells,
     concurrency,
     drivers,
     efficiency,
@@ -98,6 +87,7 @@ from . import (  # noqa: E402
 
 __all__ = [
     "backpressure",
+    "cells",
     "concurrency",
     "drivers",
     "efficiency",

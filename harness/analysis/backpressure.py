@@ -71,7 +71,7 @@ def table(run: Run) -> pd.DataFrame:
     trials = run.measured(KEY)
     trials = trials[trials["read_rate"].fillna(0) > 0]
     if trials.empty:
-        return _empty(run)
+        return run.empty(COLUMNS)
     trials = trials.assign(
         backpressure=trials["options"].map(backpressure_of),
         flags=trials["flags"].fillna(""),
@@ -116,13 +116,6 @@ def _fill_per_trial(frame: pd.DataFrame) -> pd.DataFrame:
             g["buffered_peak"] = float(g["buffered_out"].max())
         parts.append(g)
     return pd.concat(parts, ignore_index=True)
-
-
-def _empty(run: Run | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in COLUMNS})
-    if run is not None:
-        frame.attrs["manifest"] = run.manifest
-    return frame
 
 
 def summary(source: Run | pd.DataFrame) -> pd.DataFrame:

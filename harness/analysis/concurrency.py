@@ -42,16 +42,12 @@ def table(run: Run) -> pd.DataFrame:
     """
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-    else:
-        out = stats.summarise(trials, VALUES, KEYS)
-        out["server"] = [
-            stats.server_label(i, o) for i, o in zip(out["impl"], out["options"], strict=True)
-        ]
-        out["series"] = [series_name(r) for _, r in out.iterrows()]
-        out = out[COLUMNS]
-        out = out.sort_values(["series", "server", "connections"], kind="stable")
-        out = out.reset_index(drop=True)
+        return run.empty(COLUMNS)
+    out = stats.summarise(trials, VALUES, KEYS)
+    out["server"] = stats.server_labels(out)
+    out["series"] = [series_name(r) for _, r in out.iterrows()]
+    out = out[COLUMNS].sort_values(["series", "server", "connections"], kind="stable")
+    out = out.reset_index(drop=True)
     out.attrs = {"manifest": run.manifest}
     return out
 

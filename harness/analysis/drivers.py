@@ -64,9 +64,7 @@ def table(run: Run) -> pd.DataFrame:
     that did not run last with `missing` set; `attrs["manifest"]` is the run's."""
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-        out.attrs = {"manifest": run.manifest}
-        return out
+        return run.empty(COLUMNS)
     trials = trials.assign(
         driver=stats.cell_drivers(trials),
         procs=trials["driver_procs"].astype(int),
@@ -83,18 +81,7 @@ def table(run: Run) -> pd.DataFrame:
         for d in out["driver"]
     ]
     ours = out[(out["driver"] == OURS) & (out["missing"] == "")]
-    nan = stats.Interval(float("nan"), float("nan"), float("nan"), 0)
-    if ours.empty:
-        ratios = [nan] * len(out)
-    else:
-        mine = stats.value_interval(ours.iloc[0], "rps")
-        ratios = [
-            stats.ratio(stats.value_interval(r, "rps"), mine) if r["missing"] == "" else nan
-            for _, r in out.iterrows()
-        ]
-    out["vs_ours"] = [r.median for r in ratios]
-    out["vs_ours_low"] = [r.low for r in ratios]
-    out["vs_ours_high"] = [r.high for r in ratios]
+    out = out.assign(**stats.interval_series("vs_ours", stats.ratios_to(out, ours, "rps")))
     out = out.assign(
         _ran=out["missing"] != "",
         _order=[_ORDER.get(str(d), 2) for d in out["driver"]],
@@ -158,13 +145,9 @@ def findings(table: pd.DataFrame) -> list[str]:
                 "machines (docs/locust.md)"
             )
         out.append(text + ".")
-    missing = table[table["missing"] != ""]
-    if not missing.empty:
-        out.append(
-            "Did not run here: "
-            + "; ".join(f"{r['label']}: {r['missing']}" for _, r in missing.iterrows())
-            + "."
-        )
+    missing = stats.missing_sentence(table, "label")
+    if missing:
+        out.append(missing)
     if not ran.empty and min(ran["n"].astype(int)) < stats.MIN_REPETITIONS:
         out.append(f"Fewer than {stats.MIN_REPETITIONS} repetitions: differences not tested.")
     flagged = stats.flag_sentence((r["label"], r["flags"]) for _, r in ran.iterrows() if r["flags"])

@@ -41,15 +41,12 @@ def table(run: Run) -> pd.DataFrame:
     `flagged`; `attrs["manifest"]` is the run's."""
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-    else:
-        out = stats.summarise(trials, VALUES, KEYS)
-        out["server"] = [
-            stats.server_label(i, o) for i, o in zip(out["impl"], out["options"], strict=True)
-        ]
-        out["sustained"] = out["rps"] / out["rate"]
-        out = out[COLUMNS].sort_values("server_cpu_us_per_req", kind="stable")
-        out = out.reset_index(drop=True)
+        return run.empty(COLUMNS)
+    out = stats.summarise(trials, VALUES, KEYS)
+    out["server"] = stats.server_labels(out)
+    out["sustained"] = out["rps"] / out["rate"]
+    out = out[COLUMNS].sort_values("server_cpu_us_per_req", kind="stable")
+    out = out.reset_index(drop=True)
     out.attrs = {"manifest": run.manifest}
     return out
 

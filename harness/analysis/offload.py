@@ -52,9 +52,8 @@ COLUMNS = [
 ]
 
 
-def offload_of(options: str) -> str:
-    """The `offload` server option of an options cell ("none" when not set)."""
-    return stats.option(options, "offload") or "none"
+offload_of = stats.option_of("offload", "none")
+"""The `offload` server option of an options cell ("none" when not set)."""
 
 
 def is_work(kind: str) -> bool:
@@ -68,12 +67,12 @@ def table(run: Run) -> pd.DataFrame:
     columns, when the run has no E6 trial with kinds."""
     trials = run.measured(KEY)
     if trials.empty or run.kinds.empty:
-        return _empty(run)
+        return run.empty(COLUMNS)
     trials = trials.assign(offload=trials["options"].map(offload_of))
     identity = trials[["trial_id", "impl", "offload", "workload", "mode", "flags"]]
     kinds = run.kinds.merge(identity, on="trial_id")
     if kinds.empty:
-        return _empty(run)
+        return run.empty(COLUMNS)
     kinds["flags"] = kinds["flags"].fillna("")
     order = {o: n for n, o in enumerate(OFFLOADS)}
     kinds = kinds.sort_values(
@@ -93,12 +92,6 @@ def table(run: Run) -> pd.DataFrame:
         )
     spectra = pd.DataFrame(extra, columns=[*_KEYS, "rps", "errors", *SPECTRUM_COLUMNS])
     frame = cells.merge(spectra, on=_KEYS, how="left")[COLUMNS].reset_index(drop=True)
-    frame.attrs["manifest"] = run.manifest
-    return frame
-
-
-def _empty(run: Run) -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in COLUMNS})
     frame.attrs["manifest"] = run.manifest
     return frame
 

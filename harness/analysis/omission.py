@@ -84,7 +84,7 @@ def table(run: Run) -> pd.DataFrame:
     trials = run.measured(KEY)
     trials = trials[trials["impl"] == STALL_IMPL]
     if trials.empty:
-        return _empty(run)
+        return run.empty(COLUMNS)
     trials = trials.assign(
         stall_ms=trials["options"].map(lambda o: _ms_option(o, "stall_ms")),
         period_ms=trials["options"].map(lambda o: _ms_option(o, "period_ms")),
@@ -133,13 +133,6 @@ def _groups(trials: pd.DataFrame, keys: list[str], cells: pd.DataFrame) -> list[
 
 def _isnan(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
-
-
-def _empty(run: Run | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in COLUMNS})
-    if run is not None:
-        frame.attrs["manifest"] = run.manifest
-    return frame
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:

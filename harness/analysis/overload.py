@@ -70,8 +70,8 @@ def table(run: Run, *, bound_us: float = BOUND_US) -> pd.DataFrame:
     """
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-        out.attrs = {"manifest": run.manifest, "bound_us": bound_us}
+        out = run.empty(COLUMNS)
+        out.attrs["bound_us"] = bound_us
         return out
     per_trial = trials.assign(
         server=[

@@ -59,9 +59,7 @@ def table(run: Run) -> pd.DataFrame:
     other and for the ratios."""
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-        out.attrs = {"manifest": run.manifest}
-        return out
+        return run.empty(COLUMNS)
     trials = trials.assign(
         parser=[stats.option(o, PARSER_OPTION) or "" for o in trials["options"]],
         options=[stats.without_option(o, PARSER_OPTION) for o in trials["options"]],
@@ -88,14 +86,7 @@ def table(run: Run) -> pd.DataFrame:
             row[f"flagged_{p}"] = bool(cell["flagged"]) if cell is not None else False
         rps = stats.ratio(_interval(row, "rps", FAST), _interval(row, "rps", SLOW))
         cpu = stats.ratio(_interval(row, CPU, SLOW), _interval(row, CPU, FAST))
-        row.update(
-            rps_ratio=rps.median,
-            rps_ratio_low=rps.low,
-            rps_ratio_high=rps.high,
-            cpu_ratio=cpu.median,
-            cpu_ratio_low=cpu.low,
-            cpu_ratio_high=cpu.high,
-        )
+        row |= stats.interval_columns("rps_ratio", rps) | stats.interval_columns("cpu_ratio", cpu)
         flags = sorted({f for p in PARSERS for f in str(row[f"flags_{p}"]).split(";") if f})
         row["flags"] = ";".join(flags)
         row["flagged"] = bool(flags)

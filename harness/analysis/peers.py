@@ -43,30 +43,12 @@ def table(run: Run) -> pd.DataFrame:
     last with `missing` set; `attrs["manifest"]` is the run's."""
     trials = run.measured(KEY)
     if trials.empty:
-        out = pd.DataFrame(columns=COLUMNS)
-        out.attrs = {"manifest": run.manifest}
-        return out
-    trials = trials.assign(
-        server=[
-            stats.server_label(i, o) for i, o in zip(trials["impl"], trials["options"], strict=True)
-        ]
-    )
+        return run.empty(COLUMNS)
+    trials = trials.assign(server=stats.server_labels(trials))
     out = stats.ran_or_missing(trials, VALUES, "server", ["impl", "options"])
     out["kind"] = ["reference" if targets.is_target(i) else "teaching" for i in out["impl"]]
     bare = out[(out["impl"] == YARDSTICK) & (out["missing"] == "")]
-    if bare.empty:
-        out["vs_bare"] = out["vs_bare_low"] = out["vs_bare_high"] = float("nan")
-    else:
-        yardstick = stats.value_interval(bare.iloc[0], "rps")
-        ratios = [
-            stats.ratio(stats.value_interval(r, "rps"), yardstick)
-            if r["missing"] == ""
-            else stats.Interval(float("nan"), float("nan"), float("nan"), 0)
-            for _, r in out.iterrows()
-        ]
-        out["vs_bare"] = [r.median for r in ratios]
-        out["vs_bare_low"] = [r.low for r in ratios]
-        out["vs_bare_high"] = [r.high for r in ratios]
+    out = out.assign(**stats.interval_series("vs_bare", stats.ratios_to(out, bare, "rps")))
     out = out.assign(_ran=out["missing"] == "")
     out = out.sort_values(["_ran", "rps"], ascending=[False, False], kind="stable")
     out = out[COLUMNS].reset_index(drop=True)
@@ -118,13 +100,9 @@ def findings(table: pd.DataFrame) -> list[str]:
     standings = [_standing(p, teaching) for _, p in peers.iterrows()]
     if standings:
         out.append("; ".join(standings) + ".")
-    missing = table[table["missing"] != ""]
-    if not missing.empty:
-        out.append(
-            "Did not run here: "
-            + "; ".join(f"{r['server']}: {r['missing']}" for _, r in missing.iterrows())
-            + "."
-        )
+    missing = stats.missing_sentence(table, "server")
+    if missing:
+        out.append(missing)
     flagged = stats.flag_sentence(
         (r["server"], r["flags"]) for _, r in ran.iterrows() if r["flags"]
     )

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,13 @@ class Run:
             frame = frame[frame["experiment"] == experiment]
         out = frame.reset_index(drop=True)
         out.attrs = {"manifest": self.manifest, "path": str(self.path)}
+        return out
+
+    def empty(self, columns: Sequence[str]) -> pd.DataFrame:
+        """A table of this run with `columns` and no row: what an experiment's analysis returns
+        when the run has none of its trials."""
+        out = pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+        out.attrs = {"manifest": self.manifest}
         return out
 
     def histogram(self, relative: str) -> HdrHistogram:

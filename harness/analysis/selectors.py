@@ -63,9 +63,8 @@ COLUMNS = [
 ]
 
 
-def selector_of(options: str) -> str:
-    """The `selector` server option of an options cell ("default" when not set)."""
-    return stats.option(options, "selector") or "default"
+selector_of = stats.option_of("selector", "default")
+"""The `selector` server option of an options cell ("default" when not set)."""
 
 
 def table(run: Run) -> pd.DataFrame:
@@ -73,13 +72,9 @@ def table(run: Run) -> pd.DataFrame:
     docstring); empty, with the columns, when the run has neither."""
     parts = [_waits(run), _server(run)]
     parts = [p for p in parts if not p.empty]
-    frame = pd.concat(parts, ignore_index=True)[COLUMNS] if parts else _empty()
+    frame = pd.concat(parts, ignore_index=True)[COLUMNS] if parts else run.empty(COLUMNS)
     frame.attrs["manifest"] = run.manifest
     return frame
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=object) for name in COLUMNS})
 
 
 def _rank(selector: str) -> int:
@@ -89,10 +84,10 @@ def _rank(selector: str) -> int:
 def _waits(run: Run) -> pd.DataFrame:
     probes = run.probes
     if probes.empty:
-        return _empty()
+        return run.empty(COLUMNS)
     probes = probes[(probes["probe"] == PROBE) & (probes["experiment"].isin([KEY, ""]))]
     if probes.empty:
-        return _empty()
+        return run.empty(COLUMNS)
     rows = []
     for (variant, param), group in probes.groupby(["variant", "param"], sort=False):
         measured = group["value"].dropna()
@@ -133,7 +128,7 @@ def _waits(run: Run) -> pd.DataFrame:
 def _server(run: Run) -> pd.DataFrame:
     trials = run.measured(KEY)
     if trials.empty:
-        return _empty()
+        return run.empty(COLUMNS)
     trials = trials.assign(
         selector=trials["options"].map(selector_of),
         param=trials["idle_connections"].fillna(0).astype(int),

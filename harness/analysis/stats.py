@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,6 +47,10 @@ class Interval:
         return self.low <= other.high and other.low <= self.high
 
 
+NO_INTERVAL = Interval(float("nan"), float("nan"), float("nan"), 0)
+"""The interval of no values (a cell that did not run, a ratio without its reference)."""
+
+
 def bootstrap_median(
     values: Iterable[float], *, level: float = LEVEL, resamples: int = RESAMPLES, seed: int = 0
 ) -> Interval:
@@ -56,8 +60,7 @@ def bootstrap_median(
     """
     data = np.array([v for v in values if v is not None and not math.isnan(v)], dtype=float)
     if data.size == 0:
-        nan = float("nan")
-        return Interval(nan, nan, nan, 0)
+        return NO_INTERVAL
     median = float(np.median(data))
     if data.size == 1:
         return Interval(median, median, median, 1)
@@ -225,6 +228,22 @@ def value_interval(row: pd.Series, value: str, n: str = "n") -> Interval:
     )
 
 
+def interval_columns(name: str, interval: Interval) -> dict[str, float]:
+    """An interval as a row's three columns, as `summarise` writes them: `name` (the median),
+    `name_low` and `name_high`."""
+    return {name: interval.median, f"{name}_low": interval.low, f"{name}_high": interval.high}
+
+
+def interval_series(name: str, intervals: Sequence[Interval]) -> dict[str, list[float]]:
+    """One interval per row as a table's three columns (`name`, `name_low`, `name_high`), for
+    `frame.assign(**...)`."""
+    return {
+        name: [i.median for i in intervals],
+        f"{name}_low": [i.low for i in intervals],
+        f"{name}_high": [i.high for i in intervals],
+    }
+
+
 def ratio(a: Interval, b: Interval) -> Interval:
     """a / b, with the widest interval the two allow (a.low / b.high ... a.high / b.low): a
     ratio whose interval excludes 1 is a difference both intervals agree on. NaN when b's
@@ -242,6 +261,24 @@ def option(options: str, name: str) -> str | None:
         if sep and key.strip() == name:
             return value.strip()
     return None
+
+
+def option_of(name: str, default: str) -> Callable[[str], str]:
+    """A function of an options cell: the value of the server option `name`, `default` when the
+    cell does not set it (`trials["options"].map(option_of("offload", "none"))`)."""
+    return lambda options: option(options, name) or default
+
+
+def ratios_to(cells: pd.DataFrame, reference: pd.DataFrame, value: str) -> list[Interval]:
+    """Each row's `value` interval over the first `reference` row's, for a `ran_or_missing`
+    table: NaN for a row that did not run, and for every row when there is no reference."""
+    if reference.empty:
+        return [NO_INTERVAL] * len(cells)
+    base = value_interval(reference.iloc[0], value)
+    return [
+        ratio(value_interval(row, value), base) if row["missing"] == "" else NO_INTERVAL
+        for _, row in cells.iterrows()
+    ]
 
 
 def without_option(options: str, name: str) -> str:
@@ -280,6 +317,19 @@ def ran_or_missing(
     return out
 
 
+def missing_sentence(table: pd.DataFrame, label: str) -> str | None:
+    """ "Did not run here: A: why; B: why." for the rows of a `ran_or_missing` table that did not
+    run, each named by its `label` column; None when every row ran."""
+    missing = table[table["missing"] != ""]
+    if missing.empty:
+        return None
+    return (
+        "Did not run here: "
+        + "; ".join(f"{row[label]}: {row['missing']}" for _, row in missing.iterrows())
+        + "."
+    )
+
+
 def failure_reason(error_kinds: pd.Series) -> str:
     """Why trials failed: the last line of the first `failed` entry of their error_kinds."""
     for text in error_kinds.fillna(""):
@@ -307,6 +357,11 @@ def server_label(impl: str, options: str) -> str:
     """A server's name in tables and legends: `impl`, or `impl[options]` with options (the
     form `harness.plots.style.color` reads the impl back from)."""
     return f"{impl}[{options}]" if options else str(impl)
+
+
+def server_labels(frame: pd.DataFrame) -> list[str]:
+    """`server_label` of every row of a table with `impl` and `options` columns."""
+    return [server_label(i, o) for i, o in zip(frame["impl"], frame["options"], strict=True)]
 
 
 def flag_sentence(cells: Iterable[tuple[str, str]], *, limit: int = 4) -> str | None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_check_options
+from harness.check.options import add_check_options
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the check named by `args.check`; the exit status: 0 all pass, 1 a failure, 2 bad
     input (one line on stderr)."""
-    from .command import run as run_check  # rich, psutil, sockets: only when a check runs
+    from harness.check.command import (
+        run as run_check,  # rich, psutil, sockets: only when a check runs
+    )
 
     return run_check(args)
 

@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .options import BadInputError, Plan, Target, plan
-from .robustness import Cell, check_target
-from .table import LEGEND, failures, summary, tables
-from .verdict import Scenario
+from harness.check.options import BadInputError, Plan, Target, plan
+from harness.check.robustness import Cell, check_target
+from harness.check.table import LEGEND, failures, summary, tables
+from harness.check.verdict import Scenario
 
 WIDTH = 160
 """Columns of the report when stdout is not a terminal (rich would wrap at 80): five impls."""

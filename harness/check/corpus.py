@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 
-from .hostile import (
+from harness.check.hostile import (
     MAX_BODY,
     MAX_HEADER,
     RECEIVE_SIZE,
@@ -22,7 +22,7 @@ from .hostile import (
     get,
     post,
 )
-from .smuggling import SMUGGLING
+from harness.check.smuggling import SMUGGLING
 
 _CHUNK_OVER = b"%x\r\n" % 0x10000 + b"c" * 0x10000 + b"\r\n"
 

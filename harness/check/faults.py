@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .live import Footprint, Live, poll
-from .verdict import PING, SETTLE, Verdict, failed, no_reply, passed
-from .wire import Ending, Reply, Wire, request, shorten
+from harness.check.live import Footprint, Live, poll
+from harness.check.verdict import PING, SETTLE, Verdict, failed, no_reply, passed
+from harness.check.wire import Ending, Reply, Wire, request, shorten
 
 FLOOD_LIMIT = 8
 """`--max-connections` of the shared server (the flood scenario refuses beyond it)."""

@@ -20,10 +20,9 @@ from typing import TypeVar
 
 import psutil
 
+from harness.check.options import Target
 from harness.runner import ServerProcess
 from harness.runner.metrics import scrape
-
-from .options import Target
 
 POLL_INTERVAL = 0.01
 """Seconds between two looks at a condition: /proc reads cost microseconds."""

@@ -19,7 +19,7 @@ from impls.config import Parser, ServerConfig
 from impls.registry import IMPLS
 
 if TYPE_CHECKING:
-    from .verdict import Scenario
+    from harness.check.verdict import Scenario
 
 PARSERS: tuple[str, ...] = typing.get_args(Parser)
 DEFAULT_PARSER = ServerConfig().parser
@@ -35,17 +35,23 @@ class Target:
 
     @property
     def variant(self) -> str:
-        """`eventloop-callbacks/asyncio`, `actor/actor-threads-2`: the impl and its options (a
-        value that names itself stands alone; a number gets its option's name)."""
-        parts = [self.impl]
-        for name, value in self.options:
-            parts.append(f"{name.replace('_', '-')}-{value}" if value.isdigit() else value)
-        return "/".join(parts)
+        """`eventloop-callbacks/asyncio`, `actor/actor-threads-2` (see `variant_name`)."""
+        return variant_name(self.impl, self.options)
 
     @property
     def label(self) -> str:
         """The variant and the parser: `eventloop-callbacks/asyncio/h11`."""
         return f"{self.variant}/{self.parser}"
+
+
+def variant_name(impl: str, options: tuple[tuple[str, str], ...]) -> str:
+    """`eventloop-callbacks/asyncio`, `actor/actor-threads-2`: the impl and its options (a value
+    that names itself stands alone; a number gets its option's name). The conformance suite
+    names its test ids with it too."""
+    parts = [impl]
+    for name, value in options:
+        parts.append(f"{name.replace('_', '-')}-{value}" if value.isdigit() else value)
+    return "/".join(parts)
 
 
 class BadInputError(ValueError):
@@ -139,7 +145,9 @@ def _option_sets(impl: str, *, variants: bool) -> list[tuple[tuple[str, str], ..
 
 
 def _scenarios(patterns: list[str] | None) -> tuple[Scenario, ...]:
-    from .scenarios import SCENARIOS  # the corpus and its sockets: only once a check runs
+    from harness.check.scenarios import (
+        SCENARIOS,  # the corpus and its sockets: only once a check runs
+    )
 
     if not patterns:
         return SCENARIOS

@@ -16,13 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from harness.check.faults import SHARED_OPTIONS
+from harness.check.live import Footprint, Live
+from harness.check.options import Target
+from harness.check.verdict import PING, SETTLE, Scenario, Verdict
+from harness.check.wire import NotHttpError, Wire, request
 from harness.runner import ServerError
-
-from .faults import SHARED_OPTIONS
-from .live import Footprint, Live
-from .options import Target
-from .verdict import PING, SETTLE, Scenario, Verdict
-from .wire import NotHttpError, Wire, request
 
 IDLE_TIMEOUT = 10.0
 """Seconds a freshly warmed-up server may take to be quiet (its warm-up connections closed)."""

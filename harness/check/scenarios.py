@@ -9,11 +9,20 @@
 
 from __future__ import annotations
 
-from . import faults, signals
-from .corpus import CORPUS
-from .hostile import Hostile, Kind
-from .verdict import PING, SETTLE, Scenario, Verdict, failed, no_reply, passed, spec_problems
-from .wire import Ending, NotHttpError, Reply, Wire, request, shorten
+from harness.check import faults, signals
+from harness.check.corpus import CORPUS
+from harness.check.hostile import Hostile, Kind
+from harness.check.verdict import (
+    PING,
+    SETTLE,
+    Scenario,
+    Verdict,
+    failed,
+    no_reply,
+    passed,
+    spec_problems,
+)
+from harness.check.wire import Ending, NotHttpError, Reply, Wire, request, shorten
 
 
 def check_hostile(address: tuple[str, int], impl: str, case: Hostile) -> Verdict:

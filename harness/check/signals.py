@@ -11,9 +11,9 @@ from __future__ import annotations
 import signal
 import time
 
-from .live import Live, poll
-from .verdict import PING, SETTLE, Verdict, failed, passed
-from .wire import Ending, Wire, request
+from harness.check.live import Live, poll
+from harness.check.verdict import PING, SETTLE, Verdict, failed, passed
+from harness.check.wire import Ending, Wire, request
 
 GRACE = 5.0
 """`--grace` of the servers the signal scenarios start."""

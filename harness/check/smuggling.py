@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from .hostile import SMUGGLED, TE_CHUNKED, Hostile, post
+from harness.check.hostile import SMUGGLED, TE_CHUNKED, Hostile, post
 
 _MERGE = "spec -> 400 (RFC 9112 6.3(5) allows merging equal values)"
 

@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .live import Footprint
-from .options import Target
-from .robustness import Cell
+from harness.check.live import Footprint
+from harness.check.options import Target
+from harness.check.robustness import Cell
 
 CELL_WIDTH = 24
 """Characters of a cell: `9→9 2→2 28052→28100` and a short verdict fit."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .live import Live
-from .wire import Reply, Wire, request
+from harness.check.live import Live
+from harness.check.wire import Reply, Wire, request
 
 SETTLE = 5.0
 """Seconds the server may take to be back to its idle descriptors and threads after a scenario:

@@ -5,7 +5,8 @@
 # with what was received so far, never into a hung check. Nothing retries and nothing hides a
 # reset: how the connection ended (FIN, RST, or still open at the deadline) is part of the
 # evidence. Only loopback addresses are ever dialled, by whoever builds the address.
-"""`Wire` (one connection with deadlines), `Reply` (one parsed response), `Ending`."""
+"""`Wire` (one connection with deadlines), `Reply` (one parsed response), `Ending`;
+`Connection`, the socket part of `Wire`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
+
+from harness.process import Closing
 
 READ_DEADLINE = 3.0
 """Seconds a scenario waits for an answer. Every answer the spec promises is immediate (the
@@ -87,32 +89,19 @@ def request(
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-class Wire:
-    """One TCP connection to the server under test, with a receive buffer and deadlines.
+class Connection(Closing):
+    """One blocking TCP connection (TCP_NODELAY) with a receive buffer: what `Wire` and the
+    conformance suite's `Client` share.
 
     Attributes:
-        ending: how the incoming direction ended, once it has (None while it is open).
-        received: every byte received so far, for evidence.
+        sock: the socket; `timeout`: its timeout; `buffer`: bytes received and not yet consumed.
     """
 
-    def __init__(self, address: tuple[str, int], *, timeout: float = READ_DEADLINE) -> None:
+    def __init__(self, address: tuple[str, int], *, timeout: float) -> None:
         self.sock = socket.create_connection(address, timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout = timeout
         self.buffer = bytearray()
-        self.received = 0
-        self.ending: Ending | None = None
-
-    def __enter__(self) -> Wire:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the socket (idempotent)."""
@@ -122,6 +111,20 @@ class Wire:
         """Close with an RST instead of a FIN (SO_LINGER 0): a client that vanishes."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
+
+
+class Wire(Connection):
+    """One TCP connection to the server under test, with a receive buffer and deadlines.
+
+    Attributes:
+        ending: how the incoming direction ended, once it has (None while it is open).
+        received: every byte received so far, for evidence.
+    """
+
+    def __init__(self, address: tuple[str, int], *, timeout: float = READ_DEADLINE) -> None:
+        super().__init__(address, timeout=timeout)
+        self.received = 0
+        self.ending: Ending | None = None
 
     def shutdown_write(self) -> None:
         """Half-close: the server reads EOF and may still answer."""

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, cast
 
 import httptools
 
-from .requests import Request
+from harness.driver.requests import Request
 
 if TYPE_CHECKING:
-    from .load import Load
+    from harness.driver.load import Load
 
 Pending = tuple[int, int, Request]
 """An outstanding request: (start of its latency in ns, its tally slot, what was sent)."""

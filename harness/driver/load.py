@@ -12,7 +12,8 @@
 # connection writes whenever its transport takes more (`feed`), and reads at its rate
 # (driver/slow.py). Idle connections (driver/idle.py) are opened after the measured ones, before
 # "ready", and closed after the drain.
-"""`Load`: one process's connections, closed/open loop and run phases."""
+"""`Load`: one process's connections, closed/open loop and run phases (its orders and report:
+`harness.driver.messages`)."""
 
 from __future__ import annotations
 
@@ -23,19 +24,17 @@ import itertools
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from time import monotonic_ns
 from typing import Any, cast
 
-from harness.profile import Cell
-
-from . import histogram
-from .clients import Client, EchoClient, HttpClient
-from .idle import IdleConnections
-from .pacer import Pacer, schedule
-from .requests import cycle, kinds
-from .slow import SlowEchoClient, SlowHttpClient, SlowReader, receive_buffer
-from .tally import FLUSH_NS, WINDOW_NS, KindReport, Tally, WindowReport
+from harness.driver import histogram
+from harness.driver.clients import Client, EchoClient, HttpClient
+from harness.driver.idle import IdleConnections
+from harness.driver.messages import Plan, Report, Times
+from harness.driver.pacer import Pacer, schedule
+from harness.driver.requests import cycle, kinds
+from harness.driver.slow import SlowEchoClient, SlowHttpClient, SlowReader, receive_buffer
+from harness.driver.tally import FLUSH_NS, WINDOW_NS, Tally
 
 CONNECT_CONCURRENCY = 200
 """Connections being opened at once: C10K without a SYN flood into the listen backlog."""
@@ -49,71 +48,6 @@ RECONNECT_PAUSE = 0.05
 FEED_WRITES = 16
 """Slow readers: writes of `pipeline` requests one connection makes per turn of the loop while
 its transport takes them; then the loop runs other callbacks (reads, timers) before the next."""
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What one driver process does: its share of a cell's load against one target.
-
-    index, procs: this process's number among `procs` driver processes.
-    connections: this process's connections.
-    idle: this process's idle connections (held open, never written to).
-    rate: this process's share of the open-loop rate (the schedule interleaves processes).
-    cpus: CPUs to pin this process to (empty: not pinned).
-    """
-
-    cell: Cell
-    host: str
-    port: int
-    index: int = 0
-    procs: int = 1
-    connections: int = 1
-    cpus: tuple[int, ...] = ()
-    drain: float = 2.0
-    seed: int = 0
-    idle: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Times:
-    """The run's phase boundaries (CLOCK_MONOTONIC ns): warm-up from `start`, measurement from
-    `measure` to `end`, then at most `drain_until` to collect outstanding answers."""
-
-    start: int
-    measure: int
-    end: int
-    drain_until: int
-
-    @classmethod
-    def plan(cls, start_ns: int, cell: Cell, drain: float) -> Times:
-        measure = start_ns + round(cell.warmup * 1e9)
-        end = measure + round(cell.duration * 1e9)
-        return cls(start_ns, measure, end, end + round(drain * 1e9))
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """What one driver process sends back to the parent (picklable)."""
-
-    index: int
-    connections: int
-    windows: list[WindowReport]
-    slip: str  # encoded HDR histogram of schedule slip (open mode), microseconds
-    errors: dict[str, int]
-    warmup_errors: dict[str, int]
-    warmup_ok: int
-    warmup_sent: int
-    sent_total: int
-    ok_total: int
-    unfinished: int
-    scheduled: int
-    pipelined_sends: int
-    reconnects: int
-    cpu_s: float
-    wait_s: float | None  # runnable but not running (another process had the CPU)
-    idle_open: int = 0  # idle connections still open at the end of the measurement
-    idle_errors: dict[str, int] = field(default_factory=dict)
-    kinds: dict[str, KindReport] = field(default_factory=dict)  # mixes only
 
 
 class Load:

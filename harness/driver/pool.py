@@ -6,7 +6,7 @@
 # started from multiprocessing's forkserver (a clean, single-threaded parent: no inherited
 # sampler thread, sockets or progress display) and pinned to the driver CPUs. Every wait has a
 # deadline; `close` terminates, then kills, whatever still runs, and runs on every way out.
-"""`DriverPool` (parent side of the driver processes) and `run_load`."""
+"""`DriverPool`: the parent side of the driver processes."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from time import monotonic_ns
-from types import TracebackType
 from typing import Any
 
+from harness.driver import histogram, worker
+from harness.driver.messages import Plan, Report, Times
+from harness.driver.result import KindResult, LoadResult, Window
+from harness.process import Closing
 from harness.profile import Cell
-
-from . import histogram, worker
-from .load import Plan, Report, Times
-from .result import KindResult, LoadResult, Window
 
 READY_TIMEOUT = 60.0
 """Seconds the driver processes may take to start and open their connections (C10K)."""
@@ -52,7 +51,7 @@ class DriverError(RuntimeError):
     """A driver process failed to start or to report."""
 
 
-class DriverPool:
+class DriverPool(Closing):
     """The driver processes of one run.
 
     Args:
@@ -177,6 +176,14 @@ class DriverPool:
                 del waiting[i]
         return [messages[i] for i in sorted(messages)]
 
+    def run(self) -> LoadResult:
+        """Start, go at once, collect and close: the load against the target, with no server
+        handling (a trial starts and samples the server between `start` and `go`)."""
+        with self:
+            self.start()
+            self.go()
+            return self.collect()
+
     def close(self) -> None:
         """Stop every process that still runs: terminate, then kill. Idempotent."""
         for pipe in self._pipes:
@@ -191,17 +198,6 @@ class DriverPool:
                 process.join()
         self._pipes.clear()
         self._processes.clear()
-
-    def __enter__(self) -> DriverPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def merge(cell: Cell, reports: list[Report], times: Times) -> LoadResult:
@@ -279,20 +275,3 @@ def merge_kinds(reports: list[Report]) -> dict[str, KindResult]:
         )
         for label in labels
     }
-
-
-def run_load(
-    cell: Cell,
-    host: str,
-    port: int,
-    *,
-    procs: int = 1,
-    cpus: tuple[int, ...] = (),
-    drain: float = 2.0,
-    seed: int = 0,
-) -> LoadResult:
-    """Run `cell`'s load against `host:port` and return what was measured (no server handling)."""
-    with DriverPool(cell, host, port, procs=procs, cpus=cpus, drain=drain, seed=seed) as pool:
-        pool.start()
-        pool.go()
-        return pool.collect()

@@ -7,6 +7,6 @@
 # parent, the harness, dies; the drivers follow it (Linux; elsewhere a no-op).
 """Forkserver set-up: die with the harness."""
 
-from harness.runner.lifetime import die_with_parent
+from harness.process.lifetime import die_with_parent
 
 die_with_parent()

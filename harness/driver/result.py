@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
+from harness.driver import histogram
 from harness.profile import Cell
-
-from . import histogram
 
 DRIVER_CPU_LIMIT = 0.90
 """A driver process busier than this may have been the bottleneck: `driver_bound`."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .clients import Client, EchoClient, HttpClient
+from harness.driver.clients import Client, EchoClient, HttpClient
 
 WRITE_HIGH = 256 * 1024
 """Bytes a slow reader's transport may hold unsent before it stops writing requests."""

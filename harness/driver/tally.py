@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
-from . import histogram
-from .requests import Request
+from harness.driver import histogram
+from harness.driver.requests import Request
 
 WINDOW_NS = 1_000_000_000
 """Length of a time-series window: one second."""

@@ -18,11 +18,11 @@ from multiprocessing.connection import Connection
 
 import uvloop
 
-from harness.runner.lifetime import die_with_parent
-from harness.runner.limits import check_connections
-from harness.runner.pinning import pin_process
-
-from .load import Load, Plan, Times
+from harness.driver.load import Load
+from harness.driver.messages import Plan, Times
+from harness.process.lifetime import die_with_parent
+from harness.process.limits import check_connections
+from harness.process.pinning import pin_process
 
 
 def main(plan: Plan, pipe: Connection) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.driver import histogram
+from harness.driver.result import DRIVER_CPU_LIMIT
 from harness.profile import Cell
 from harness.results import ServerFigures, TrialRecord, cell_record
 from harness.results.records import latency_columns
@@ -35,7 +36,7 @@ CPU_WARNINGS = (
 )
 """What Locust logs when a process of it ran out of CPU (its numbers are then suspect)."""
 
-DRIVER_BOUND_SHARE = 0.9
+DRIVER_BOUND_SHARE = DRIVER_CPU_LIMIT
 """A Locust process above this share of a CPU is flagged `driver_bound`, like a driver process."""
 
 

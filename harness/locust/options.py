@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.options import add_server_and_workload_options
+from harness.options import add_server_and_workload_options, add_setup_options
 
 DEFAULT_MASTER_PORT = 5557
 """Locust's own default master port: the one to open on the master's host (docs/locust.md)."""
@@ -78,22 +78,4 @@ def add_locust_options(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for workers to connect (default: 30; 300 with --master-only), "
         "or with --worker for the master to accept a connection (default: 10)",
     )
-    group = parser.add_argument_group("machine and output")
-    group.add_argument(
-        "--out",
-        metavar="DIR",
-        help="run directory (default: ./results/<run-id>/, or under $NETMODELS_RESULTS)",
-    )
-    group.add_argument(
-        "--server-cpus", metavar="LIST", help="CPUs of the server, e.g. 0 (default: first CPU)"
-    )
-    group.add_argument(
-        "--driver-cpus",
-        metavar="LIST",
-        help="CPUs of the Locust processes, e.g. 1-3 (default: the rest)",
-    )
-    group.add_argument("--seed", type=int, default=0, help="seed of mixes")
-    group.add_argument("--target", metavar="HOST:PORT", help="drive a server started elsewhere")
-    group.add_argument(
-        "--admin", metavar="HOST:PORT", help="that server's /metrics (with --target)"
-    )
+    add_setup_options(parser, target=True, driver="the Locust processes", pool=False)

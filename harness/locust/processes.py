@@ -2,7 +2,7 @@
 # workers. They share one process group of their own, led by the first one started: a Ctrl-C at
 # the terminal reaches only netmodels, which then stops them in order, and `stop` ends every one
 # of them with one signal to the group. Should netmodels itself be killed, the kernel kills each
-# of them (`lifetime.die_with_parent`).
+# of them (`harness.process.lifetime.die_with_parent`).
 #
 # Rules of this file: every wait has a deadline; `stop` always leaves no process behind and may
 # be called any number of times; the processes are started from the main thread (the kernel's
@@ -20,10 +20,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-from harness.runner.lifetime import die_with_parent
-from harness.runner.pinning import pin_process
+from harness.process import Closing, die_with_parent, pin_process
 
 STOP_TIMEOUT = 5.0
 """Seconds Locust processes get after SIGTERM (they write their statistics) before SIGKILL."""
@@ -45,7 +43,7 @@ class Member:
     log: Path
 
 
-class Fleet:
+class Fleet(Closing):
     """Locust processes in one process group; a context manager that always stops them.
 
     Args:
@@ -163,13 +161,6 @@ class Fleet:
                 parts.append(member.log.read_text("utf-8", "replace"))
         return "\n".join(parts)
 
-    def __enter__(self) -> Fleet:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """`stop` (for `with`)."""
         self.stop()

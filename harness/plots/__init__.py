@@ -3,6 +3,9 @@
 # the pipeline (profile -> runner -> driver -> results -> analysis -> plots); nothing here reads a
 # file or keeps pyplot state, so a notebook and the report draw the same figure from the same
 # table.
+#
+# Rules of this package: a figure is a function of its table alone (its `attrs` included); what
+# two figures draw alike (colours, interval bars, the machine line) is in `style`, once.
 """Figures of the experiments: `plots.<experiment>.figure(table)`; see harness/experiments.py.
 
 from harness.analysis.run import Run
@@ -11,7 +14,7 @@ run = Run.load("results/reference")
 plots.overload.figure(analysis.overload.table(run))
 """
 
-from . import (
+from harness.plots import (
     backpressure,
     concurrency,
     drivers,

@@ -74,23 +74,12 @@ def _panel(ax: Axes, rows: pd.DataFrame, y: np.ndarray, value: str, *, linear: b
         if not np.isfinite(v):
             ax.text(low if not linear else 0, pos, "  not measured", va="center", fontsize=8)
             continue
-        error = [
-            [max(v - float(row[f"{value}_low"]), 0)],
-            [max(float(row[f"{value}_high"]) - v, 0)],
-        ]
         kw = style.bar(str(row["driver"]), flagged=bool(row["flagged"]))
         if not row["flagged"]:
             kw = {**kw, "color": style.driver_color(str(row["driver"])), "edgecolor": "none"}
         else:
             kw = {**kw, "edgecolor": style.driver_color(str(row["driver"]))}
-        ax.barh(
-            pos,
-            v,
-            height=0.65,
-            xerr=np.nan_to_num(error),
-            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1},
-            **kw,
-        )
+        style.interval_bar(ax, pos, row, value, kw)
         text = number(v) if value == "rps" else f"{v:,.1f}"
         ax.text(float(row[f"{value}_high"]), pos, f"  {text}", va="center", fontsize=8)
     if linear:

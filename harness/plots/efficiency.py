@@ -34,16 +34,8 @@ def figure(table: pd.DataFrame) -> Figure:
     ax = axes[0]
     y = np.arange(len(rows))[::-1]
     for pos, (_, row) in zip(y, rows.iterrows(), strict=True):
-        value = float(row[cost])
-        error = [[max(value - row[f"{cost}_low"], 0)], [max(row[f"{cost}_high"] - value, 0)]]
-        ax.barh(
-            pos,
-            value,
-            height=0.65,
-            xerr=np.nan_to_num(error),
-            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1},
-            **style.bar(row["server"], flagged=bool(row["flagged"])),
-        )
+        colors = style.bar(row["server"], flagged=bool(row["flagged"]))
+        value = style.interval_bar(ax, pos, row, cost, colors)
         note = f"{number(value)} µs"
         if row["sustained"] < 0.95:
             note += f"  (answered {number(row['sustained'] * 100)} % of offered)"

@@ -56,16 +56,8 @@ def figure(table: pd.DataFrame) -> Figure:
                 color="#666666",
             )
             continue
-        value = float(row["rps"])
-        error = [[max(value - float(row["rps_low"]), 0)], [max(float(row["rps_high"]) - value, 0)]]
-        ax.barh(
-            pos,
-            value,
-            height=0.65,
-            xerr=np.nan_to_num(error),
-            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1},
-            **style.bar(str(row["server"]), flagged=bool(row["flagged"])),
-        )
+        colors = style.bar(str(row["server"]), flagged=bool(row["flagged"]))
+        value = style.interval_bar(ax, pos, row, "rps", colors)
         share = f" ({times(float(row['vs_bare']))})" if pd.notna(row["vs_bare"]) else ""
         ax.text(float(row["rps_high"]), pos, f"  {number(value)}{share}", va="center", fontsize=8)
     ax.set_yticks(y, list(rows["server"]))

@@ -94,6 +94,25 @@ def bar(server: str, *, flagged: bool) -> dict[str, Any]:
     return {"color": c, "edgecolor": c}
 
 
+def interval_bar(
+    ax: Axes, pos: float, row: Mapping[str, Any], value: str, colors: Mapping[str, Any]
+) -> float:
+    """A horizontal bar at `pos` of a table row's median `value`, with its 95 % interval (the
+    row's `value_low` and `value_high`) as a whisker; `colors` as `bar` gives them. Returns the
+    median."""
+    median = float(row[value])
+    low, high = float(row[f"{value}_low"]), float(row[f"{value}_high"])
+    ax.barh(
+        pos,
+        median,
+        height=0.65,
+        xerr=np.nan_to_num([[max(median - low, 0)], [max(high - median, 0)]]),
+        error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1},
+        **colors,
+    )
+    return median
+
+
 SPECTRUM_TICKS = (0.5, 0.9, 0.99, 0.999, 0.9999)
 """The percentiles labelled on a spectrum's axis."""
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.report import html, markdown
+from harness.report.build import Report, ReportError, build, figure_files, load_run
 from harness.results import atomic
-
-from . import html, markdown
-from .build import Report, ReportError, build, figure_files, load_run
 
 __all__ = ["Report", "ReportError", "ReportPaths", "build", "load_run", "write"]
 

@@ -21,10 +21,9 @@ import pandas as pd  # type: ignore[import-untyped]
 
 from harness import experiments
 from harness.analysis.run import Run
+from harness.report.format import Table, compact
+from harness.report.validity import Check, checks
 from harness.results import manifest as manifest_io
-
-from .format import Table, compact
-from .validity import Check, checks
 
 PNG_DPI = 110
 """Figures are embedded as PNG at 110 dpi: sharp at the page's width, ~50 KB each."""

@@ -1,69 +1,21 @@
-# A cell is one server under one load; its repetitions are trials. The report groups trials
-# into cells to count repetitions and measure spread, and names a trial by its cell's label.
+# How the report names a cell (one server under one load; its repetitions are trials): a trial's
+# or a cell's load in one human line, and a list of trial ids. Grouping trials into cells is
+# `harness.analysis.cells` (`groups`, re-exported here for the validity checks).
 #
-# Rules of this file: pure functions of trials rows; the open-loop rate of a cell is its
-# fraction of capacity when it has one (the resolved rate may differ by a little between the
-# sessions of a resumed run, the fraction does not - harness.analysis.CELL_COLUMNS does the same).
-"""Cell keys and human labels of trials."""
+# Rules of this file: pure functions of trials rows; a label names only what differs from the
+# defaults.
+"""Human labels of cells and trials; `groups` (trials by cell) from the analysis."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 
-from harness.analysis import stats
+from harness.analysis.cells import groups, load_of
+from harness.analysis.cells import number_of as _num
 
-KEYS = (
-    "role",
-    "experiment",
-    "impl",
-    "options",
-    "protocol",
-    "workload",
-    "mode",
-    "connections",
-    "pipeline",
-    "payload",
-    "idle_connections",
-    "read_rate",
-    "load",
-    "arrivals",
-    "driver",
-)
-"""What identifies a cell across repetitions (`load`: rate fraction or rate, see the rules)."""
-
-
-def keyed(trials: pd.DataFrame) -> pd.DataFrame:
-    """`trials` with a `load` column (open loop: `x0.5` of capacity, or `1000/s`) and NaNs in
-    the key columns filled, so that groupby keeps every row."""
-    out = trials.copy()
-    out["load"] = [_load(row) for _, row in trials.iterrows()] if len(trials) else []
-    if "driver_procs" in out:
-        out["driver"] = stats.cell_drivers(out)
-    for column in KEYS:
-        if column in out and out[column].dtype.kind == "f":
-            out[column] = out[column].fillna(-1)
-    return out
-
-
-def _load(row: pd.Series) -> str:
-    if row.get("mode") != "open":
-        return ""
-    fraction = _num(row.get("rate_fraction"))
-    if fraction is not None:
-        return f"x{fraction:g} capacity"
-    rate = _num(row.get("rate"))
-    return f"{rate:,.0f}/s" if rate is not None else ""
-
-
-def _num(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
+__all__ = ["groups", "ids", "label"]
 
 
 def label(row: pd.Series | dict[str, Any]) -> str:
@@ -89,7 +41,7 @@ def label(row: pd.Series | dict[str, Any]) -> str:
     read_rate = _num(get("read_rate"))
     if read_rate is not None and read_rate > 0:
         parts.append(f"read {read_rate / 1024:g} KiB/s")
-    load = get("load") if "load" in row else _load(pd.Series(dict(row)))
+    load = get("load") if "load" in row else load_of(row)
     if load:
         parts.append(str(load))
     arrivals = str(get("arrivals") or "")

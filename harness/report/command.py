@@ -1,5 +1,7 @@
 # `netmodels report RUN_DIR`: the command around `harness.report.write`. A run it cannot read
 # is one line on stderr and exit status 2 (like a bad option), never a traceback.
+#
+# Rules of this file: argument handling and exit statuses only; the report is built elsewhere.
 """`run(args) -> exit status` of `netmodels report`."""
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ import logging
 import sys
 import webbrowser
 
-from . import ReportError, write
+from harness.report import ReportError, write
 
-log = logging.getLogger("netmodels.report")
+log = logging.getLogger(__name__)
 
 
 def run(args: argparse.Namespace) -> int:

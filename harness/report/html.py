@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from .build import Report, Section
-from .format import Table
-from .glossary import COLUMNS, FLAGS, TERMS
-from .validity import LONG_TABLE, Check, severity
+from harness.report.build import Report, Section
+from harness.report.format import Table
+from harness.report.glossary import COLUMNS, FLAGS, TERMS
+from harness.report.validity import LONG_TABLE, Check, severity
 
 CSS = """
 :root { color-scheme: light; }

@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-from .build import Report, Section
-from .format import Table
-from .glossary import COLUMNS, FLAGS, TERMS
-from .validity import severity
+from harness.report.build import Report, Section
+from harness.report.format import Table
+from harness.report.glossary import COLUMNS, FLAGS, TERMS
+from harness.report.validity import severity
 
 FIGURES_DIR = "report_files"
 """The directory of the Markdown report's figures, beside report.md."""

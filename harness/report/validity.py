@@ -17,15 +17,15 @@ import pandas as pd  # type: ignore[import-untyped]
 
 from harness.analysis.run import Run
 from harness.analysis.stats import MIN_REPETITIONS, bootstrap_median
-
-from . import cells
-from .format import Table, number, simple
+from harness.driver.result import DRIVER_CPU_LIMIT
+from harness.report import cells
+from harness.report.format import Table, number, simple
 
 Severity = Literal["ok", "warn"]
 
-CEILING_SHARE = 0.9
+CEILING_SHARE = DRIVER_CPU_LIMIT
 """The fastest server above this share of the driver's ceiling may be measuring the driver
-(the same 90 % as the `driver_bound` flag)."""
+(the same share as the `driver_bound` flag)."""
 
 SPREAD_LIMIT = 0.10
 """A cell whose interval half-width (or range, with 2 repetitions) exceeds 10 % of its
@@ -91,7 +91,7 @@ def _fastest(run: Run) -> tuple[float, str, str] | None:
     if closed.empty:
         return None
     best: tuple[float, str, str] | None = None
-    for _, group in cells.keyed(closed).groupby(list(cells.KEYS), sort=False, dropna=False):
+    for group in cells.groups(closed):
         median = float(group["rps"].median())
         if best is None or median > best[0]:
             best = (median, cells.label(group.iloc[0]), cells.ids(group["trial_id"]))
@@ -232,7 +232,7 @@ def _repetitions(run: Run) -> Check:
     total = 0
     measured = _measured(run)
     if not measured.empty:
-        for _, group in cells.keyed(measured).groupby(list(cells.KEYS), sort=False, dropna=False):
+        for group in cells.groups(measured):
             total += 1
             if len(group) < MIN_REPETITIONS:
                 rows.append(
@@ -274,7 +274,7 @@ def _spread(run: Run) -> Check:
     rows = []
     judged = 0
     if not measured.empty:
-        for _, group in cells.keyed(measured).groupby(list(cells.KEYS), sort=False, dropna=False):
+        for group in cells.groups(measured):
             if len(group) < 2:
                 continue
             metric = "p99_us" if group.iloc[0]["mode"] == "open" else "rps"

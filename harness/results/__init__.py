@@ -1,9 +1,12 @@
 # Results: versioned run directories. Fourth stage of the pipeline (profile -> runner -> driver ->
 # results -> analysis); it imports the earlier stages' record types, never a later stage.
+#
+# Rules of this package: every column's name, type and meaning is in `schema` once; a run is
+# written only through `RunDirectory` (atomically) and read only through `load`.
 """Run directories (manifest.json, trials.csv, histograms/, timeseries.csv) and their loader."""
 
-from .load import error_kinds, load
-from .records import (
+from harness.results.load import error_kinds, load
+from harness.results.records import (
     KindRecord,
     ServerFigures,
     TrialRecord,
@@ -13,8 +16,8 @@ from .records import (
     timeseries_rows,
     trial_record,
 )
-from .run import REPO_RESULTS, RESULTS_ENV, RunDirectory, results_root
-from .schema import (
+from harness.results.run import REPO_RESULTS, RESULTS_ENV, RunDirectory, results_root
+from harness.results.schema import (
     KIND_COLUMNS,
     PROBE_COLUMNS,
     SCHEMA_VERSION,

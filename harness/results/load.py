@@ -1,5 +1,8 @@
 # The one loader: the report, the notebooks and the summary tables all read runs through
 # `load`, so a format change is handled here once (see the history in schema.py).
+#
+# Rules of this file: the columns and their types come from `harness.results.schema`, never
+# restated here; a column of a later schema version than the run's loads empty, never missing.
 """`load(path) -> pandas.DataFrame`."""
 
 from __future__ import annotations
@@ -10,45 +13,13 @@ from typing import Literal
 
 import pandas as pd  # type: ignore[import-untyped]
 
-from . import manifest as manifest_io
-from .run import KINDS, MANIFEST, PROBES, TIMESERIES, TRIALS
-from .schema import KIND_COLUMNS, PROBE_COLUMNS, TIMESERIES_COLUMNS, TRIAL_COLUMNS
+from harness.results import manifest as manifest_io
+from harness.results.run import KINDS, MANIFEST, PROBES, TIMESERIES, TRIALS
+from harness.results.schema import TABLES, Column
 
 Table = Literal["trials", "timeseries", "kinds", "probes"]
 
-_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "trials": (TRIALS, TRIAL_COLUMNS),
-    "timeseries": (TIMESERIES, TIMESERIES_COLUMNS),
-    "kinds": (KINDS, KIND_COLUMNS),
-    "probes": (PROBES, PROBE_COLUMNS),
-}
-
-_TEXT_COLUMNS = {
-    "trial_id",
-    "role",
-    "impl",
-    "options",
-    "protocol",
-    "workload",
-    "mode",
-    "arrivals",
-    "error_kinds",
-    "driver",
-    "server_cpus",
-    "driver_cpus",
-    "flags",
-    "started_at",
-    "histogram",
-    "source",
-    "queues",
-    "experiment",
-    "kind",
-    "probe_id",
-    "probe",
-    "variant",
-    "unit",
-    "note",
-}
+_FILES = {"trials": TRIALS, "timeseries": TIMESERIES, "kinds": KINDS, "probes": PROBES}
 
 
 def load(path: str | Path, table: Table = "trials") -> pd.DataFrame:
@@ -72,15 +43,12 @@ def load(path: str | Path, table: Table = "trials") -> pd.DataFrame:
         ValueError: a schema version this code does not know.
     """
     root = Path(path)
-    if table not in _TABLES:
-        raise ValueError(f"unknown table {table!r} (known: {', '.join(_TABLES)})")
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r} (known: {', '.join(TABLES)})")
     meta = manifest_io.read(root / MANIFEST)
-    name, columns = _TABLES[table]
-    trials = _read(root / TRIALS, TRIAL_COLUMNS)
-    if table in ("trials", "probes"):
-        frame = trials if table == "trials" else _read(root / name, columns)
-    else:
-        frame = _read(root / name, columns)
+    trials = _read(root / TRIALS, TABLES["trials"])
+    frame = trials if table == "trials" else _read(root / _FILES[table], TABLES[table])
+    if table in ("timeseries", "kinds"):  # the rows of committed trials only
         frame = frame[frame["trial_id"].isin(set(trials["trial_id"]))].reset_index(drop=True)
     frame.attrs["manifest"] = meta
     frame.attrs["path"] = str(root)
@@ -92,22 +60,22 @@ def error_kinds(frame: pd.DataFrame) -> pd.Series:
     return frame["error_kinds"].map(lambda text: json.loads(text) if text else {})
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    dtypes = {name: "string" for name in columns if name in _TEXT_COLUMNS}
+def _read(path: Path, columns: tuple[Column, ...]) -> pd.DataFrame:
+    text = {c.name for c in columns if c.dtype == "text"}
+    names = [c.name for c in columns]
+    dtypes = dict.fromkeys(text, "string")
     if not path.exists():
-        return pd.DataFrame(
-            {name: pd.Series(dtype=dtypes.get(name, "float64")) for name in columns}
-        )
+        return pd.DataFrame({name: pd.Series(dtype=dtypes.get(name, "float64")) for name in names})
     frame = pd.read_csv(
         path,
         dtype=dtypes,
         keep_default_na=False,
-        na_values={name: [""] for name in columns if name not in _TEXT_COLUMNS},
+        na_values={name: [""] for name in names if name not in text},
     )
-    for name in columns:
+    for name in names:
         if name not in frame:  # a column of a later schema version than the run's
-            if name in _TEXT_COLUMNS:
+            if name in text:
                 frame[name] = pd.Series([""] * len(frame), dtype="string", index=frame.index)
             else:
                 frame[name] = float("nan")
-    return frame[list(columns)]
+    return frame[names]

@@ -1,6 +1,9 @@
 # Metadata of a run, collected automatically (pyperf's habit): what ran, on what, when, from
 # which commit. Written when the run starts (complete: false) and rewritten - atomically - as
 # it ends, so an interrupted sweep leaves a manifest that says so.
+#
+# Rules of this file: collecting never fails a run (a fact that cannot be read is left empty);
+# every write is atomic.
 """Collecting run metadata; reading and writing manifest.json."""
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import atomic
-from .schema import SCHEMA_VERSION
+from harness.results import atomic
+from harness.results.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 

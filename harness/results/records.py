@@ -13,19 +13,50 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, TypedDict
+from typing import Any
 
 from harness.driver import LoadResult
 from harness.driver import histogram as histogram_module
 from harness.profile import Cell
+from harness.results.schema import (
+    KIND_COLUMNS,
+    LATENCY_COLUMNS,
+    TIMESERIES_COLUMNS,
+    TRIAL_COLUMNS,
+)
 from harness.runner import ServerSample
 
-from .schema import KIND_COLUMNS, TIMESERIES_COLUMNS, TRIAL_COLUMNS
+NAN = float("nan")
+
+SUMMARY_KEYS = dict(
+    zip(LATENCY_COLUMNS, ("p50", "p90", "p99", "p999", "p9999", "max", "mean"), strict=True)
+)
+"""The latency columns of trials.csv and kinds.csv, and their keys in `histogram.summary`."""
 
 
-@dataclass(frozen=True, slots=True)
-class TrialRecord:
-    """One row of trials.csv (the columns are documented in `schema.TRIAL_COLUMNS`)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Latencies:
+    """The latency columns of a trials.csv or kinds.csv row (`schema.LATENCY`), microseconds;
+    NaN until measured."""
+
+    p50_us: float = NAN
+    p90_us: float = NAN
+    p99_us: float = NAN
+    p999_us: float = NAN
+    p9999_us: float = NAN
+    max_us: float = NAN
+    mean_us: float = NAN
+
+
+def latency_columns(summary: dict[str, float]) -> dict[str, Any]:
+    """`histogram.summary(h)` as the latency columns of a row (`p50_us` ... `mean_us`), for
+    `TrialRecord(**...)`, `KindRecord(**...)` or `dataclasses.replace(record, **...)`."""
+    return {column: summary[key] for column, key in SUMMARY_KEYS.items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrialRecord(Latencies):
+    """One row of trials.csv (the columns are documented in `schema.TRIALS`)."""
 
     trial_id: str
     repetition: int
@@ -48,13 +79,6 @@ class TrialRecord:
     error_kinds: str
     rps: float
     mb_s: float | None
-    p50_us: float | None
-    p90_us: float | None
-    p99_us: float | None
-    p999_us: float | None
-    p9999_us: float | None
-    max_us: float | None
-    mean_us: float | None
     achieved_rate: float | None
     slip_p99_us: float | None
     server_cpu_us_per_req: float | None
@@ -101,42 +125,9 @@ class ServerFigures:
     rss_growth_kib_s: float | None = None
     buffered_peak: int | None = None
 
-
-LATENCY_COLUMNS = {
-    "p50_us": "p50",
-    "p90_us": "p90",
-    "p99_us": "p99",
-    "p999_us": "p999",
-    "p9999_us": "p9999",
-    "max_us": "max",
-    "mean_us": "mean",
-}
-"""Latency columns of trials.csv and kinds.csv, and their keys in `histogram.summary`."""
-
-
-class LatencyColumns(TypedDict):
-    """The latency columns of a trials.csv or kinds.csv row, in microseconds."""
-
-    p50_us: float
-    p90_us: float
-    p99_us: float
-    p999_us: float
-    p9999_us: float
-    max_us: float
-    mean_us: float
-
-
-def latency_columns(summary: dict[str, float]) -> LatencyColumns:
-    """`histogram.summary(h)` as the latency columns of a row (`p50_us` ... `mean_us`)."""
-    return LatencyColumns(
-        p50_us=summary[LATENCY_COLUMNS["p50_us"]],
-        p90_us=summary[LATENCY_COLUMNS["p90_us"]],
-        p99_us=summary[LATENCY_COLUMNS["p99_us"]],
-        p999_us=summary[LATENCY_COLUMNS["p999_us"]],
-        p9999_us=summary[LATENCY_COLUMNS["p9999_us"]],
-        max_us=summary[LATENCY_COLUMNS["max_us"]],
-        mean_us=summary[LATENCY_COLUMNS["mean_us"]],
-    )
+    def columns(self) -> dict[str, Any]:
+        """The figures as the `server_*` columns of a trials.csv row."""
+        return {f"server_{name}": value for name, value in asdict(self).items()}
 
 
 def server_figures(
@@ -212,7 +203,6 @@ def cell_record(
     where it ran, the server's figures (`ServerFigures()`: none), and nothing measured by the
     driver - no requests, NaN latencies, None elsewhere. Every row starts here, and
     `dataclasses.replace` fills in what the driver measured."""
-    nan = float("nan")
     return TrialRecord(
         trial_id=trial_id,
         repetition=repetition,
@@ -235,20 +225,9 @@ def cell_record(
         error_kinds="",
         rps=0.0,
         mb_s=None,
-        p50_us=nan,
-        p90_us=nan,
-        p99_us=nan,
-        p999_us=nan,
-        p9999_us=nan,
-        max_us=nan,
-        mean_us=nan,
         achieved_rate=None,
         slip_p99_us=None,
-        server_cpu_us_per_req=server.cpu_us_per_req,
-        server_cpu_util=server.cpu_util,
-        server_rss_peak_kib=server.rss_peak_kib,
-        server_fds_peak=server.fds_peak,
-        server_threads_peak=server.threads_peak,
+        **server.columns(),
         driver=driver,
         driver_procs=driver_procs,
         driver_cpu=None,
@@ -261,8 +240,6 @@ def cell_record(
         experiment=cell.experiment,
         idle_connections=cell.idle_connections,
         read_rate=cell.read_rate or None,
-        server_rss_growth_kib_s=server.rss_growth_kib_s,
-        server_buffered_peak=server.buffered_peak,
     )
 
 
@@ -311,22 +288,15 @@ def trial_record(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class KindRecord:
-    """One row of kinds.csv: one request kind of a mixed workload (`schema.KIND_COLUMNS`)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KindRecord(Latencies):
+    """One row of kinds.csv: one request kind of a mixed workload (`schema.KINDS`)."""
 
     trial_id: str
     kind: str
     requests: int
     errors: int
     rps: float
-    p50_us: float | None
-    p90_us: float | None
-    p99_us: float | None
-    p999_us: float | None
-    p9999_us: float | None
-    max_us: float | None
-    mean_us: float | None
     histogram: str
 
     def row(self) -> dict[str, Any]:

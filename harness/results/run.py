@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import atomic, manifest
-from .records import KindRecord, TrialRecord
-from .schema import (
+from harness.results import atomic, manifest
+from harness.results.records import KindRecord, TrialRecord
+from harness.results.schema import (
     KIND_COLUMNS,
     PROBE_COLUMNS,
     SCHEMA_VERSION,

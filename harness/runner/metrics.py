@@ -7,7 +7,7 @@ from __future__ import annotations
 import http.client
 import re
 
-from .server import split_hostport
+from harness.runner.server import split_hostport
 
 SCRAPE_TIMEOUT = 0.5
 """Seconds one scrape may take; a server too busy to answer yields an empty sample, not a stall."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from .metrics import scrape
+from harness.runner.metrics import scrape
 
 SAMPLE_INTERVAL = 0.1
 """Seconds between samples: 10 Hz resolves a 100 ms stall without costing the driver's CPU."""
@@ -115,6 +115,28 @@ class ServerSampler:
         if self._thread.is_alive():
             self._thread.join()
         return list(self._samples)
+
+
+def tree_cpu_times(pid: int | None) -> tuple[float, float] | None:
+    """(user, system) CPU seconds of process `pid` and its descendants now; None if it cannot be
+    read. Read at the start and the end of a run, their difference is the server's CPU over
+    exactly that run (what `netmodels ping` reports per request)."""
+    process = _process(pid)
+    if process is None:
+        return None
+    try:
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return None
+    user = system = 0.0
+    for proc in tree:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue  # a worker that exited between listing and reading
+        user += times.user
+        system += times.system
+    return user, system
 
 
 def _idle_class() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import uvloop
 from aiohttp import web
 
-from ._program import announce, bind_loopback
+from harness.targets._program import announce, bind_loopback
 
 BACKLOG = 1024
 """The yardstick's backlog (aiohttp's default is 128)."""

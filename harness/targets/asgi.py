@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from ._program import announce, bind_loopback
+from harness.targets._program import announce, bind_loopback
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

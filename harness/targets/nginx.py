@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from ._program import LOOPBACK, announce, bind_loopback
+from harness.targets._program import LOOPBACK, announce, bind_loopback
 
 READY_TIMEOUT = 10.0
 """Seconds nginx may take to accept connections."""

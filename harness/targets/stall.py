@@ -24,7 +24,7 @@ from typing import Any, cast
 import httptools
 import uvloop
 
-from ._program import LOOPBACK, announce
+from harness.targets._program import LOOPBACK, announce
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nserver: netmodels-eventloop-callbacks\r\n"

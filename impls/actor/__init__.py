@@ -1,34 +1,23 @@
-# The actor impl: a small actor runtime (the first files) and a server built on it (the rest).
+# The actor impl: a general actor runtime (`runtime/`) and, beside it in this folder, the socket
+# server built on it - Akka IO's design: two I/O threads own the sockets, actors own the decisions.
 #
-# Runtime, one concept per file, in reading order: _actor.py (what you write), _ref.py (tell,
-# ask), _mailbox.py, _cell.py (one actor's runtime side), _dispatcher.py (threads and turns),
-# _timers.py (timers to self), _supervision.py, _system.py. Sockets, as the lecture integrates
-# them: _messages.py, _link.py, _codec.py (parse/encode adapter), _iothread.py, _receiver.py
-# (the receiving thread), _sender.py (the sending thread), _listener.py, _connection.py, and
-# server.py (`serve`). docs/actor.md walks through it.
-"""Actor model: mailboxes, become, tell/ask, supervision, and socket actors."""
+# Rules of this package: the server imports the runtime only through `impls.actor.runtime`'s
+# public surface, and the runtime imports nothing of the server. The registry names the entry
+# point, `impls.actor.server:serve`; this `__init__` exports nothing, so importing the runtime
+# does not import the server.
+"""Actor model: the runtime in `impls/actor/runtime/`, the socket server beside it.
 
-from ._actor import Actor, Behaviour
-from ._cell import ChildTerminated
-from ._mailbox import MailboxConfig
-from ._ref import ActorRef, AskTimeoutError
-from ._supervision import RESTART, Directive, SupervisorStrategy
-from ._system import ActorSystem
-from ._timers import Cancellable, ManualScheduler, Scheduler, ThreadScheduler
+Read first: `runtime/` (its `__init__` gives the order: `actor.py`, `ref.py`, `mailbox.py`, ...),
+then the server as the lecture integrates the runtime with sockets:
 
-__all__ = [
-    "Actor",
-    "Behaviour",
-    "ActorRef",
-    "AskTimeoutError",
-    "ActorSystem",
-    "MailboxConfig",
-    "ChildTerminated",
-    "Directive",
-    "SupervisorStrategy",
-    "RESTART",
-    "Scheduler",
-    "ThreadScheduler",
-    "ManualScheduler",
-    "Cancellable",
-]
+- `connection.py`: one actor per connection - its states (`reading`, `awaiting_handler`,
+  `throttled`, `closing`) and the messages they handle. The lecture's central file.
+- `messages.py`: the vocabulary between actors and the I/O threads (Akka IO's Write/Ack, ...).
+- `listener.py`: the actor that decides which accepted sockets to keep, and supervises.
+- `link.py`: one connection as the three parties sharing it see it; `codec.py`: parse/encode.
+- `iothread.py`, `receiver.py` (the receiving thread), `sender.py` (the sending thread).
+- `services.py`: what the actors share; `alarm.py`: the connection's lazily re-armed timer.
+- `server.py`: `serve` and `ActorServer`, the wiring and the process contract.
+
+`docs/actor.md` walks through it.
+"""

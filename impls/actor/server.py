@@ -14,52 +14,46 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import select
-import signal
-import socket
 import threading
-from collections.abc import Callable, Iterator
-from types import FrameType
+from collections.abc import Callable
 
+from impls.actor.link import Link
+from impls.actor.listener import Listener
+from impls.actor.messages import UNBIND
+from impls.actor.receiver import ReceivingThread
+from impls.actor.runtime import ActorSystem, MailboxConfig, ThreadScheduler
+from impls.actor.sender import SendingThread
+from impls.actor.services import Services, Tally
 from impls.config import ServerConfig
+from impls.contract import Listening
 from impls.offload import make_pool
+from impls.osutil import StopSignals
 from impls.protocol import ResponseEncoder
-from impls.registry import Listening
 from impls.sockets import listen
 from impls.stats import ServerStatistics
-
-from ._link import Link
-from ._listener import Listener
-from ._mailbox import MailboxConfig
-from ._messages import UNBIND
-from ._receiver import ReceivingThread
-from ._sender import SendingThread
-from ._services import Services, Tally
-from ._system import ActorSystem
-from ._timers import ThreadScheduler
 
 log = logging.getLogger(__name__)
 
 
 def serve(config: ServerConfig, ready: Callable[[Listening], None]) -> None:
-    """Serve `config` until SIGINT/SIGTERM (see `impls.registry.ServeFunction`).
+    """Serve `config` until SIGINT/SIGTERM (see `impls.contract.ServeFunction`).
 
     The first signal stops accepting and lets every connection finish its request in flight
     (up to `--grace` seconds); a second one, or the grace running out, closes everything.
     """
-    bell = _Bell()
-    server = ActorServer(config, on_all_closed=bell.ring)
-    try:
-        with bell.on_signals():
+    with StopSignals() as signals:
+        server = ActorServer(config, on_all_closed=signals.wake)
+        try:
             ready(Listening(*server.address, server.statistics))
-            bell.wait(None)
+            signals.wait()
             log.info("stopping: finishing in-flight requests (grace %ss)", config.grace)
             server.unbind()
-            if not bell.wait(config.grace):
+            if signals.wait_or_wake(config.grace) is not None:
+                log.warning("second signal; closing every connection")
+            elif not server.all_closed.is_set():
                 log.warning("grace period over; closing every connection")
-    finally:
-        server.close()
-        bell.close()
+        finally:
+            server.close()
 
 
 class ActorServer:
@@ -95,7 +89,7 @@ class ActorServer:
             )
             undo.callback(self.system.shutdown)
             self._tally = Tally(config.max_inflight)
-            self._receiver = ReceivingThread(listening, config.receive_size, self._tally.rejected)
+            self._receiver = ReceivingThread(listening, config, self._tally.rejected)
             self._sender = SendingThread(self._receiver)
             self._links: set[Link] = set()
             services = Services(
@@ -159,48 +153,3 @@ class ActorServer:
         )
         rejected = {**snapshot.rejected, "dead_letter": self.system.dead_letters}
         return dataclasses.replace(snapshot, rejected=rejected)
-
-
-class _Bell:
-    """Wakes the main thread: on SIGINT/SIGTERM (through `signal.set_wakeup_fd`, which writes
-    from C whichever thread the kernel picked), or when `ring` is called from any thread."""
-
-    def __init__(self) -> None:
-        self._read, self._write = socket.socketpair()
-        self._read.setblocking(False)
-        self._write.setblocking(False)
-
-    def ring(self) -> None:
-        with contextlib.suppress(OSError):  # full: it rings already; closed: nobody listens
-            self._write.send(b"\0")
-
-    def wait(self, timeout: float | None) -> bool:
-        """Sleep until rung or signalled (True), or until `timeout` passes (False)."""
-        readable, _, _ = select.select([self._read], [], [], timeout)
-        if not readable:
-            return False
-        self._read.recv(1)
-        return True
-
-    @contextlib.contextmanager
-    def on_signals(self) -> Iterator[None]:
-        """While inside, SIGINT and SIGTERM ring the bell (main thread only; elsewhere a no-op)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
-        previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            signal.set_wakeup_fd(previous_fd)
-
-    def close(self) -> None:
-        self._read.close()
-        self._write.close()
-
-
-def _ignore(signum: int, frame: FrameType | None) -> None:
-    """The wake-up fd carries the news; the Python-level handler only replaces the default."""

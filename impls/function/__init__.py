@@ -5,15 +5,20 @@
 # coroutines are the futures, cancellation is the interrupt. Clients are Services too. Read in
 # this order: _service.py, _filter.py, _futures.py, filters/, _routes.py, _server.py (the binding
 # to sockets), _client.py, server.py (the stack `netmodels serve --impl function` runs).
-"""Services, Filters and future combinators: Finagle's model on asyncio."""
+"""Services, Filters and future combinators: Finagle's model on asyncio.
 
-from ._client import EchoClient, HttpClient, parse_address
-from ._errors import OverloadedError, ServiceClosedError, StaleConnectionError
-from ._filter import Filter, SimpleFilter
-from ._futures import collect, rescue, select, within
-from ._routes import ECHO, ROUTES
-from ._server import Codec, FunctionServer, serve
-from ._service import Service, Status, service_of
+Read in this order: `_service.py`, `_filter.py`, `_futures.py`, `filters/`, `_routes.py`,
+`_server.py` (the binding to sockets, on `impls.transport` and `impls.aioserver`),
+`_client.py`, `server.py` (the stack `netmodels serve --impl function` runs).
+"""
+
+from impls.function._client import EchoClient, HttpClient, parse_address
+from impls.function._errors import OverloadedError, ServiceClosedError, StaleConnectionError
+from impls.function._filter import Filter, SimpleFilter
+from impls.function._futures import collect, rescue, select, within
+from impls.function._routes import ECHO, ROUTES
+from impls.function._server import Codec, FunctionServer, serve
+from impls.function._service import Service, Status, service_of
 
 __all__ = [
     "ECHO",

@@ -14,13 +14,13 @@ import asyncio
 import socket
 import struct
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import h11
 
-from ..protocol import EchoData, Request, Response
-from ._errors import ServiceClosedError, StaleConnectionError
-from ._service import Service, Status
+from impls.function._errors import ServiceClosedError, StaleConnectionError
+from impls.function._service import Service, Status
+from impls.protocol import EchoData, Request, Response
 
 C = TypeVar("C", bound="_Stream")
 
@@ -121,7 +121,20 @@ class _Pool(Generic[C]):
         self._idle.clear()
 
 
-class HttpClient(Service[Request, Response]):
+class _PooledClient:
+    """What both clients do with their connection pool: report it as their status, close it."""
+
+    _pool: _Pool[Any]
+
+    @property
+    def status(self) -> Status:
+        return Status.CLOSED if self._pool.closed else Status.OPEN
+
+    async def close(self) -> None:
+        self._pool.close()
+
+
+class HttpClient(_PooledClient, Service[Request, Response]):
     """HTTP/1.1 requests to one peer, over pooled keep-alive connections.
 
     The reply is the peer's response with its hop-by-hop headers dropped, ready to be sent on
@@ -193,18 +206,11 @@ class HttpClient(Service[Request, Response]):
         kept = tuple((k, v) for k, v in head.headers if k not in _HOP_BY_HOP)
         return Response(head.status_code, kept, b"".join(body)), clean
 
-    @property
-    def status(self) -> Status:
-        return Status.CLOSED if self._pool.closed else Status.OPEN
-
-    async def close(self) -> None:
-        self._pool.close()
-
     def __repr__(self) -> str:
         return f"HttpClient({self._authority.decode()})"
 
 
-class EchoClient(Service[EchoData, EchoData]):
+class EchoClient(_PooledClient, Service[EchoData, EchoData]):
     """RFC 862 echo to one peer: sends the bytes, completes with the same number echoed back."""
 
     def __init__(self, address: tuple[str, int]) -> None:
@@ -229,13 +235,6 @@ class EchoClient(Service[EchoData, EchoData]):
             raise
         finally:
             self._pool.release(stream, clean)
-
-    @property
-    def status(self) -> Status:
-        return Status.CLOSED if self._pool.closed else Status.OPEN
-
-    async def close(self) -> None:
-        self._pool.close()
 
     def __repr__(self) -> str:
         return f"EchoClient({self._address[0]}:{self._address[1]})"

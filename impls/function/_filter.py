@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar, overload
 
-from ._service import Service, Status
+from impls.function._service import Service, Status
 
 ReqIn = TypeVar("ReqIn")
 RepOut = TypeVar("RepOut")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 
-from ..protocol import Delay, EchoData, Request, Response, Work, routes
-from ._service import Service, service_of
+from impls.function._service import Service, service_of
+from impls.protocol import Delay, EchoData, Request, Response, Work, routes
 
 
 async def _route(request: Request) -> Response | Work:

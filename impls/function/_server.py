@@ -22,17 +22,18 @@ import socket
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
-from .. import sockets
-from ..config import ServerConfig
-from ..protocol import RequestError, Response, Timer
-from ..protocol.routes import error_response
-from ..stats import Counters, ServerStatistics
-from ..transport import SansIOProtocol, receive_buffer
-from ._eager import start_eagerly
-from ._futures import within
-from ._service import Service
+from impls import sockets
+from impls.aioserver import Connections
+from impls.config import ServerConfig
+from impls.function._eager import start_eagerly
+from impls.function._futures import within
+from impls.function._service import Service
+from impls.protocol import RequestError, Response, Timer
+from impls.protocol.routes import error_response
+from impls.stats import Counters, ServerStatistics
+from impls.transport import SansIOProtocol
 
-log = logging.getLogger("netmodels.function")
+log = logging.getLogger(__name__)
 
 Req = TypeVar("Req")
 Rep = TypeVar("Rep")
@@ -60,7 +61,8 @@ class Codec(Protocol[Req_co, Rep_contra]):
 
 
 class _Shared(Generic[Req, Rep]):
-    """What the connections of one server share."""
+    """What the connections of one server share: the codec factory, the service, and the
+    bookkeeping every asyncio-based server keeps (`impls.aioserver.Connections`)."""
 
     def __init__(
         self,
@@ -74,25 +76,15 @@ class _Shared(Generic[Req, Rep]):
         self.config = config
         self.counters = counters
         self.loop = asyncio.get_running_loop()
-        self.receive_buffer = receive_buffer(config)  # where every connection's reads land
-        self.connections: set[_Connection[Req, Rep]] = set()
-        self.stopping = False
         self.all_closed = asyncio.Event()
+        self.connections: Connections[_Connection[Req, Rep]] = Connections(
+            config, counters, self.loop, on_last_gone=self.all_closed.set
+        )
+        self.receive_buffer = self.connections.receive_buffer
 
-    def admit(self, connection: _Connection[Req, Rep]) -> bool:
-        counters = self.counters
-        if self.stopping or counters.connections_open >= self.config.max_connections:
-            counters.rejected["max_connections"] += 1
-            return False
-        counters.connections_open += 1
-        self.connections.add(connection)
-        return True
-
-    def forget(self, connection: _Connection[Req, Rep]) -> None:
-        self.connections.discard(connection)
-        self.counters.connections_open -= 1
-        if self.stopping and not self.connections:
-            self.all_closed.set()
+    @property
+    def stopping(self) -> bool:
+        return self.connections.stopping
 
 
 class _Connection(SansIOProtocol[Codec[Req, Rep]], Generic[Req, Rep]):
@@ -108,12 +100,12 @@ class _Connection(SansIOProtocol[Codec[Req, Rep]], Generic[Req, Rep]):
 
     # --- called by the transport (through SansIOProtocol) -----------------------------------
     def _admit(self) -> bool:
-        return self._shared.admit(self)
+        return self._shared.connections.admit(self)
 
     def _release(self) -> None:  # also after `abort()`, when the grace period is over
         if self._call is not None:
             self._call.cancel()  # the interrupt: it travels inward through every filter
-        self._shared.forget(self)
+        self._shared.connections.forget(self)
 
     # --- serving ----------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -193,19 +185,14 @@ class FunctionServer(Generic[Req, Rep]):
         return self._shared.counters
 
     def statistics(self) -> ServerStatistics:
-        """A snapshot; safe from any thread (it copies the connection set in one C call and
-        reads plain ints, never calling into the loop, which is not thread-safe)."""
-        connections = tuple(self._shared.connections)
-        return self._shared.counters.snapshot(
-            queue_depths={
-                "pipeline": sum(c.conn.pending for c in connections),
-                # The binding's own timers; what a call awaits (a /delay's sleep) is the
-                # service's business, counted only as an in-flight request.
-                "timers": sum(c.armed_timers for c in connections),
-            },
-            buffered_bytes_out=sum(c.buffered_bytes() for c in connections),
-            reading_paused_connections=sum(c.reading_paused for c in connections),
-        )
+        """A snapshot; safe from any thread (see `impls.aioserver`). The timers are the
+        binding's own; what a call awaits (a /delay's sleep) is the service's business,
+        counted only as an in-flight request."""
+        return self._shared.connections.statistics()
+
+    def start_lag_probe(self) -> None:
+        """Record in the counters, every LOOP_LAG_INTERVAL, how late a timer callback runs."""
+        self._shared.connections.start_lag_probe()
 
     async def stop(self) -> None:
         """Stop accepting; let requests being served finish for up to `config.grace` seconds
@@ -213,9 +200,9 @@ class FunctionServer(Generic[Req, Rep]):
         the wait at once."""
         shared = self._shared
         self._listener.close()
-        shared.stopping = True
+        shared.connections.stopping = True
         if shared.connections:
-            for connection in list(shared.connections):
+            for connection in shared.connections:
                 connection.stop()
             try:
                 await within(shared.all_closed.wait(), shared.config.grace)
@@ -229,8 +216,8 @@ class FunctionServer(Generic[Req, Rep]):
         second signal during `stop`)."""
         shared = self._shared
         self._listener.close()
-        shared.stopping = True
-        for connection in list(shared.connections):
+        shared.connections.stopping = True
+        for connection in shared.connections:
             connection.abort()
 
 

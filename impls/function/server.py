@@ -24,18 +24,17 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from .. import offload
-from ..config import ServerConfig
-from ..protocol import EchoConnection, EchoData, HttpConnection, Request, Response, ResponseEncoder
-from ..registry import Listening
-from ..stats import LOOP_LAG_INTERVAL, Counters, ServerStatistics
-from ._client import EchoClient, HttpClient, parse_address
-from ._filter import SimpleFilter
-from ._routes import ECHO, ROUTES
-from ._server import FunctionServer
-from ._server import serve as serve_service
-from ._service import Service
-from .filters import (
+from impls import offload
+from impls.aioserver import new_loop
+from impls.config import ServerConfig
+from impls.contract import Listening
+from impls.function._client import EchoClient, HttpClient, parse_address
+from impls.function._filter import SimpleFilter
+from impls.function._routes import ECHO, ROUTES
+from impls.function._server import FunctionServer
+from impls.function._server import serve as serve_service
+from impls.function._service import Service
+from impls.function.filters import (
     ConcurrencyLimitFilter,
     ExceptionFilter,
     OffloadFilter,
@@ -45,10 +44,19 @@ from .filters import (
     TimeoutFilter,
     TraceForwardFilter,
     TracingFilter,
+    tracing,
 )
+from impls.protocol import (
+    EchoConnection,
+    EchoData,
+    HttpConnection,
+    Request,
+    Response,
+    ResponseEncoder,
+)
+from impls.stats import Counters, ServerStatistics
 
-log = logging.getLogger("netmodels.function")
-TRACE_LOG = logging.getLogger("netmodels.function.trace")
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(slots=True)
@@ -74,7 +82,7 @@ def http_stack(config: ServerConfig, counters: Counters, pool: Executor | None) 
         backend = OffloadFilter(pool) >> ROUTES
     stats = StatsFilter[Request, Response](counters)
     filters: list[SimpleFilter[Request, Response]] = [stats]
-    if config.upstream is not None or TRACE_LOG.isEnabledFor(logging.DEBUG):
+    if config.upstream is not None or tracing.log.isEnabledFor(logging.DEBUG):
         filters.append(TracingFilter())  # only where the ids go somewhere: upstream, or logs
     filters.append(ExceptionFilter())
     if config.timeout_ms:
@@ -96,25 +104,6 @@ def echo_stack(config: ServerConfig, counters: Counters) -> Service[EchoData, Ec
         client = EchoClient(parse_address(config.upstream))
         backend = RetryFilter[EchoData, EchoData](RetryBudget()) >> client
     return StatsFilter[EchoData, EchoData](counters) >> backend
-
-
-def new_loop(config: ServerConfig) -> asyncio.AbstractEventLoop:
-    """uvloop (libuv underneath), or the stock asyncio loop."""
-    if config.loop == "uvloop":
-        import uvloop
-
-        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-        return loop
-    return asyncio.new_event_loop()
-
-
-async def probe_loop_lag(counters: Counters) -> None:
-    """Forever: sleep LOOP_LAG_INTERVAL and record how late the wake-up came."""
-    loop = asyncio.get_running_loop()
-    while True:
-        due = loop.time() + LOOP_LAG_INTERVAL
-        await asyncio.sleep(LOOP_LAG_INTERVAL)
-        counters.loop_lag = max(0.0, loop.time() - due)
 
 
 async def run(
@@ -163,21 +152,20 @@ async def run(
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
-    lag_probe = loop.create_task(probe_loop_lag(counters))
+    server.start_lag_probe()
     ready(Listening(server.host, server.port, statistics))
     try:
         await stop.wait()
         log.info("stopping: no new connections, finishing in-flight requests")
         await server.stop()
     finally:
-        lag_probe.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await service.close()
 
 
 def serve(config: ServerConfig, ready: Callable[[Listening], None]) -> None:
-    """Serve `config` until SIGINT/SIGTERM (see `impls.registry.ServeFunction`)."""
+    """Serve `config` until SIGINT/SIGTERM (see `impls.contract.ServeFunction`)."""
     pool = offload.make_pool(config) if config.upstream is None else None
     loop = new_loop(config)
     try:

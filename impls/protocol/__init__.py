@@ -4,12 +4,19 @@
 # fails if one is imported here). Bytes in, typed events out; typed answers in, bytes out.
 """Shared protocol layer: typed messages, HTTP/echo connection state machines, routes."""
 
-from ._connection import Connection, EchoConnection, HttpConnection, Phase, Timer, new_connection
-from ._encode import ResponseEncoder
-from ._errors import ProtocolError
-from ._events import EchoData, Headers, HttpEvent, Request, RequestError, Response
-from .routes import Action, Delay, Work, dispatch, overloaded, work_response
-from .work import spin
+from impls.protocol._connection import (
+    Connection,
+    EchoConnection,
+    HttpConnection,
+    Phase,
+    Timer,
+    new_connection,
+)
+from impls.protocol._encode import ResponseEncoder
+from impls.protocol._errors import ProtocolError
+from impls.protocol._events import EchoData, Headers, HttpEvent, Request, RequestError, Response
+from impls.protocol.routes import Action, Delay, Work, dispatch, overloaded, work_response
+from impls.protocol.work import spin
 
 __all__ = [
     "Action",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from http import HTTPStatus
 
-from ._events import Response
+from impls.protocol._events import Response
 
 _time = time.time
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("ascii") for s in HTTPStatus}

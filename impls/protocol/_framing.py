@@ -21,9 +21,9 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from ._errors import ProtocolError
-from ._events import Headers
-from ._rules import CHUNKED, KNOWN_METHODS, Framing, check_head
+from impls.protocol._errors import ProtocolError
+from impls.protocol._events import Headers
+from impls.protocol._rules import CHUNKED, KNOWN_METHODS, Framing, check_head
 
 _TCHAR = rb"!#$%&'*+\-.^_`|~0-9A-Za-z"  # RFC 9110 token characters
 _REQUEST_LINE = re.compile(rb"([%s]+) +([\x21-\x7e]+) +(HTTP|RTSP|ICE)/([0-9]\.[0-9])" % _TCHAR)

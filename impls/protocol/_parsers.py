@@ -21,10 +21,10 @@ from typing import Protocol
 import h11
 import httptools
 
-from ._errors import ProtocolError
-from ._events import Headers, HttpEvent, Request, RequestError
-from ._framing import Head, StrictFraming
-from ._rules import CHUNKED, check_head
+from impls.protocol._errors import ProtocolError
+from impls.protocol._events import Headers, HttpEvent, Request, RequestError
+from impls.protocol._framing import Head, StrictFraming
+from impls.protocol._rules import CHUNKED, check_head
 
 
 def make_request(  # noqa: PLR0917 - the fields of Request, in its order

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ._errors import ProtocolError
-from ._events import Headers, slot_setters
+from impls.protocol._errors import ProtocolError
+from impls.protocol._events import Headers
+from impls.protocol._fast import fast_init
 
 # llhttp accepts exactly these methods in HTTP mode and rejects any other token with an
 # "invalid method" error it cannot tell apart from garbage, so h11 is held to the same list.
@@ -103,9 +104,7 @@ CHUNKED = -1
 _MAX_CONTENT_LENGTH = 2**64 - 1  # llhttp's bound; a longer numeral is a 400 in both backends
 
 
-# One is built per request with a body: through its slot setters, a Framing of three fields
-# builds in less time than the generated __init__ took for the first two (see `Request`).
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class Framing:
     """What `check_head` decided: how the body is delimited, whether the connection lives on,
     and whether the client waits for `100 Continue` before it sends the body."""
@@ -114,13 +113,8 @@ class Framing:
     keep_alive: bool
     expects_continue: bool = False
 
-    def __init__(self, length: int, keep_alive: bool, expects_continue: bool = False) -> None:
-        _set_length(self, length)
-        _set_keep_alive(self, keep_alive)
-        _set_expects_continue(self, expects_continue)
 
-
-_set_length, _set_keep_alive, _set_expects_continue = slot_setters(Framing)
+fast_init(Framing)  # one is built per request with a body: see `_fast.py`
 
 
 # The two decisions most heads come to, built once (a Framing is immutable).

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._events import EchoData, Request, RequestError, Response
-from .work import iterations_for
+from impls.protocol._events import EchoData, Request, RequestError, Response
+from impls.protocol.work import iterations_for
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DELAY_MS = 10_000

@@ -13,26 +13,17 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import socket
 import threading
 
-from ..config import ServerConfig
-from ..sockets import configure
-from .compute import Compute
-from .connection import ConnectionThread
-from .tally import Tally
+from impls.config import ServerConfig
+from impls.osutil import OUT_OF_DESCRIPTORS, SpareDescriptor
+from impls.sockets import configure
+from impls.threads.compute import Compute
+from impls.threads.connection import ConnectionThread
+from impls.threads.tally import Tally
 
 log = logging.getLogger(__name__)
-
-_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
-
-
-def _open_spare() -> int | None:
-    try:
-        return os.open(os.devnull, os.O_RDONLY)
-    except OSError:
-        return None
 
 
 class Acceptor(threading.Thread):
@@ -52,7 +43,7 @@ class Acceptor(threading.Thread):
         self._tally = tally
         self._compute = compute
         self._stopping = stopping
-        self._spare = _open_spare()
+        self._spare = SpareDescriptor()
         self._accepted = 0
 
     def run(self) -> None:
@@ -72,9 +63,7 @@ class Acceptor(threading.Thread):
 
     def close_spare(self) -> None:
         """Release the spare descriptor (after the thread has ended)."""
-        if self._spare is not None:
-            os.close(self._spare)
-            self._spare = None
+        self._spare.close()
 
     def _start(self, sock: socket.socket) -> None:
         try:
@@ -96,23 +85,12 @@ class Acceptor(threading.Thread):
             log.warning("cannot start a thread for a new connection; closed it")
 
     def _accept_failed(self, exc: OSError) -> None:
-        if exc.errno in _OUT_OF_DESCRIPTORS:
+        if exc.errno in OUT_OF_DESCRIPTORS:
             self._tally.reject("fd_limit")
-            self._shed_one()
+            # Turn away the client the kernel is holding; if even that fails (no spare, or
+            # ENOBUFS/ENOMEM), retrying at once would spin: a closing connection frees room.
+            if not self._spare.shed(self._listener):
+                self._tally.wait_for_a_close(self._config.linger_timeout)
         elif exc.errno != errno.ECONNABORTED:  # ECONNABORTED: the client gave up in the backlog
             log.warning("accept failed: %s", exc)
-            # ENOBUFS, ENOMEM: retrying at once would spin; a closing connection frees resources.
             self._tally.wait_for_a_close(self._config.linger_timeout)
-
-    def _shed_one(self) -> None:
-        """Out of descriptors: turn away the client the kernel is holding, or wait for room."""
-        if self._spare is None:
-            self._tally.wait_for_a_close(self._config.linger_timeout)
-        else:
-            os.close(self._spare)
-            try:
-                sock, _ = self._listener.accept()
-                sock.close()
-            except OSError:
-                pass  # another thread took the freed descriptor first; try again next time
-        self._spare = _open_spare()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from ..config import ServerConfig
-from ..offload import make_pool
-from ..protocol import spin
+from impls.config import ServerConfig
+from impls.offload import make_pool
+from impls.protocol import spin
 
 
 class Compute:

@@ -17,8 +17,8 @@ import threading
 import time
 from typing import assert_never
 
-from ..config import ServerConfig
-from ..protocol import (
+from impls.config import ServerConfig
+from impls.protocol import (
     Delay,
     EchoData,
     HttpEvent,
@@ -31,9 +31,9 @@ from ..protocol import (
     overloaded,
     work_response,
 )
-from .blocking import linger, send_all
-from .compute import Compute
-from .tally import Tally
+from impls.threads.blocking import linger, send_all
+from impls.threads.compute import Compute
+from impls.threads.tally import Tally
 
 log = logging.getLogger(__name__)
 

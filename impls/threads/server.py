@@ -19,14 +19,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..config import ServerConfig
-from ..registry import Listening
-from ..sockets import listen
-from ..stats import ServerStatistics
-from .acceptor import Acceptor
-from .compute import Compute
-from .signals import StopSignals
-from .tally import Tally
+from impls.config import ServerConfig
+from impls.contract import Listening
+from impls.osutil import StopSignals
+from impls.sockets import listen
+from impls.stats import ServerStatistics
+from impls.threads.acceptor import Acceptor
+from impls.threads.compute import Compute
+from impls.threads.tally import Tally
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from ..config import ServerConfig
-from ..stats import Counters, ServerStatistics
+from impls.config import ServerConfig
+from impls.stats import Counters, ServerStatistics
 
 
 class Live(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from impls.actor import (
+from impls.actor.runtime import (
     Actor,
     ActorRef,
     ActorSystem,

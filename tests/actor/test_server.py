@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conformance._client import Client, request
 
-from impls.actor import _connection
+from impls.actor import connection
 from impls.actor.server import ActorServer
 from impls.config import ServerConfig
 from impls.protocol import Request, routes
 from impls.stats import ServerStatistics
+from tests.conformance._client import Client, request
 
 DEADLINE = 10.0
 KIB = 1024
@@ -57,7 +57,7 @@ def test_a_handler_that_raises_gets_500_and_the_server_carries_on(
             raise RuntimeError("handler bug")
         return routes.dispatch(event)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_connection, "dispatch", dispatch)
+    monkeypatch.setattr(connection, "dispatch", dispatch)
     server = start()
     with Client(server.address) as failing, Client(server.address) as bystander:
         assert bystander.exchange(request("GET", "/ping")).status == 200

@@ -11,11 +11,12 @@ from __future__ import annotations
 import select
 import selectors
 import socket
-import struct
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from harness.check.wire import Connection
 
 DEADLINE = 10.0
 """Seconds any single read may wait before the test fails (generous: CI boxes stall)."""
@@ -91,29 +92,12 @@ class Response:
         return "close" in value.lower()
 
 
-class Client:
-    """One blocking TCP connection to the server, with a receive buffer and deadlines."""
+class Client(Connection):
+    """One blocking TCP connection to the server, with a receive buffer and deadlines (the
+    socket part - connect, close, reset - is the robustness check's `Connection`)."""
 
     def __init__(self, address: tuple[str, int], *, timeout: float = DEADLINE) -> None:
-        self.sock = socket.create_connection(address, timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.timeout = timeout
-        self.buffer = bytearray()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the socket (idempotent)."""
-        self.sock.close()
-
-    def reset(self) -> None:
-        """Close with an RST instead of a FIN (SO_LINGER 0): a client that vanishes."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.sock.close()
+        super().__init__(address, timeout=timeout)
 
     def send(self, data: bytes) -> None:
         """Send all of `data` (within the socket timeout)."""

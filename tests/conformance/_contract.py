@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 
-from ._client import Response
+from tests.conformance._client import Response
 
 PATTERN = b"0123456789abcdef"
 """/bytes bodies repeat this."""

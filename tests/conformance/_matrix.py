@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ._server import Target, targets, variants
+from tests.conformance._server import Target, targets, variants
 
 
 def _selected(all_targets: list[Target]) -> list[Target]:

@@ -2,26 +2,28 @@
 #
 # Rules of this file: the suite knows an impl only through the process contract of
 # docs/service-spec.md (one JSON line on stdout when ready, exit 0 on SIGTERM, exit 2 on a bad
-# option), never by importing its code. Every wait has a deadline, and `stop` always leaves no
-# process behind, so a hung server fails one test instead of hanging CI.
+# option), never by importing its code. Starting it, the ready deadline and stopping it are the
+# harness's launcher's (`harness.runner.launch.Launched`): every wait has a deadline, and `stop`
+# always leaves no process behind, so a hung server fails one test instead of hanging CI.
 """`Target` (one impl variant + parser) and `Server` (a running `netmodels serve` process)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from harness.check.options import variant_name
+from harness.runner.launch import Launched
+from harness.runner.server import split_hostport
 from impls.config import ServerConfig
 from impls.registry import IMPLS, ImplSpec
 
@@ -56,10 +58,7 @@ class Target:
 
         A value that names itself (`asyncio`) stands alone; a number gets its option's name.
         """
-        parts = [self.impl]
-        for name, value in self.options:
-            parts.append(f"{name.replace('_', '-')}-{value}" if value.isdigit() else value)
-        return "/".join(parts)
+        return variant_name(self.impl, self.options)
 
     @property
     def id(self) -> str:
@@ -115,14 +114,12 @@ class Server:
         grace: the `--grace` it was started with (for how long `stop` waits).
     """
 
-    def __init__(
-        self, proc: subprocess.Popen[bytes], stderr: IO[bytes], ready: dict[str, Any], grace: float
-    ) -> None:
-        self.proc = proc
-        self._stderr = stderr
+    def __init__(self, launched: Launched, ready: dict[str, Any], grace: float) -> None:
+        self.launched = launched
+        self.proc = launched.process
         self.ready = ready
-        self.address = _hostport(ready["listening"])
-        self.admin = None if ready["admin"] is None else _hostport(ready["admin"])
+        self.address = split_hostport(ready["listening"])
+        self.admin = None if ready["admin"] is None else split_hostport(ready["admin"])
         self.grace = grace
 
     @classmethod
@@ -134,20 +131,16 @@ class Server:
                 carries the tail of its stderr).
         """
         args = [*target.args(), "--port", "0", *extra]
-        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the Server, closed in stop()
-        proc = subprocess.Popen(
-            serve_command(*args), cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, bufsize=0
-        )
+        launched = Launched(serve_command(*args), cwd=REPO)
         grace = float(args[args.index("--grace") + 1]) if "--grace" in args else DEFAULTS.grace
         try:
-            ready = _ready_record(_read_line(proc, timeout))
+            ready = _ready_record(launched.launch(timeout), launched.leftover)
         except BaseException as exc:
-            _kill(proc)
-            detail = _tail(stderr)
-            stderr.close()
+            detail = launched.log_tail()
+            launched.close()
             command = f"netmodels serve {' '.join(args)}"
-            raise ServerError(f"`{command}` did not start: {exc}\n{detail}") from exc
-        return cls(proc, stderr, ready, grace)
+            raise ServerError(f"`{command}` did not start: {exc}{detail}") from exc
+        return cls(launched, ready, grace)
 
     @property
     def pid(self) -> int:
@@ -172,15 +165,11 @@ class Server:
     def stop(self) -> int | None:
         """SIGTERM, wait up to grace + margin, else SIGKILL. Returns the exit status.
 
-        Idempotent; always reaps the process and closes its pipes.
+        Idempotent; always reaps the process and closes its pipes. A server that ignores SIGTERM
+        is killed; test_process reports that failure.
         """
-        if self.proc.poll() is None:
-            self.terminate()
-            # A server that ignores SIGTERM is killed below; test_process reports that failure.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(self.grace + STOP_MARGIN)
-        _kill(self.proc)
-        self._stderr.close()
+        self.launched.stop(self.grace + STOP_MARGIN)
+        self.launched.close()
         return self.proc.returncode
 
     def extra_stdout(self, timeout: float = 5.0) -> bytes:
@@ -201,8 +190,8 @@ class Server:
         return data
 
     def stderr_tail(self) -> str:
-        """The last lines of the server's stderr, for failure messages."""
-        return _tail(self._stderr)
+        """The tail of the server's stderr, for failure messages."""
+        return self.launched.log_tail() or "(stderr unavailable)"
 
     def rss_bytes(self) -> int:
         """Resident set size of the server process (VmRSS in /proc/<pid>/status)."""
@@ -249,52 +238,10 @@ ServeFactory = Callable[..., Server]
 teardown."""
 
 
-def _hostport(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def _read_line(proc: subprocess.Popen[bytes], timeout: float) -> bytes:
-    """The first line of `proc`'s stdout, read with a deadline (readline() could block forever)."""
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    data = b""
-    while b"\n" not in data:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ServerError(f"no ready line within {timeout} s (stdout so far: {data!r})")
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if readable:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                raise ServerError(f"exited with {proc.wait()} before its ready line")
-            data += chunk
-    line, _, rest = data.partition(b"\n")
+def _ready_record(line: bytes, rest: bytes) -> dict[str, Any]:
     if rest:
-        raise ServerError(f"more than one line on stdout: {data!r}")
-    return line
-
-
-def _ready_record(line: bytes) -> dict[str, Any]:
+        raise ServerError(f"more than one line on stdout: {line!r}, then {rest!r}")
     ready = json.loads(line)
     if not isinstance(ready, dict):
         raise ServerError(f"ready line is not a JSON object: {line!r}")
     return ready
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-def _tail(stderr: IO[bytes], lines: int = 30) -> str:
-    try:
-        stderr.seek(0)
-        text = stderr.read().decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return "(stderr unavailable)"
-    return "server stderr:\n" + "\n".join(text.splitlines()[-lines:])

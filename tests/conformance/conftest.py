@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._client import Client, ConnectFactory
-from ._matrix import TARGETS
-from ._server import ServeFactory, Server, Target
+from tests.conformance._client import Client, ConnectFactory
+from tests.conformance._matrix import TARGETS
+from tests.conformance._server import ServeFactory, Server, Target
 
 TIMEOUT = 90
 """pytest-timeout seconds for a conformance test without its own (setup included)."""

@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-from ._client import ConnectFactory, request, wait_until
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._metrics import scrape
-from ._server import ServeFactory, Target
+from tests.conformance._client import ConnectFactory, request, wait_until
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import scrape
+from tests.conformance._server import ServeFactory, Target
 
 
 def test_request_over_max_inflight_gets_503(

@@ -20,12 +20,11 @@ import time
 import pytest
 
 from impls.config import ServerConfig
-
-from ._client import Client, ConnectFactory, request, wait_until
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._metrics import scrape
-from ._server import ServeFactory, Server, Target
+from tests.conformance._client import Client, ConnectFactory, request, wait_until
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import scrape
+from tests.conformance._server import ServeFactory, Server, Target
 
 MIB = 1024 * 1024
 REQUESTS = 256

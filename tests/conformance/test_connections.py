@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from ._client import ConnectFactory, chunked, request, wait_until
-from ._contract import assert_answer, pattern
-from ._matrix import per_variant
-from ._metrics import scrape
-from ._server import Server, Target
+from tests.conformance._client import ConnectFactory, chunked, request, wait_until
+from tests.conformance._contract import assert_answer, pattern
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import scrape
+from tests.conformance._server import Server, Target
 
 PIPELINED = 100
 

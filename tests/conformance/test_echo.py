@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._client import ConnectFactory, pump
-from ._matrix import per_variant
-from ._server import ServeFactory, Server, Target
+from tests.conformance._client import ConnectFactory, pump
+from tests.conformance._matrix import per_variant
+from tests.conformance._server import ServeFactory, Server, Target
 
 MIB = 1024 * 1024
 

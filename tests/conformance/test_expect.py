@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from ._client import ConnectFactory, request
-from ._contract import assert_answer, assert_error_then_close
-from ._server import DEFAULTS, Server, Target
+from tests.conformance._client import ConnectFactory, request
+from tests.conformance._contract import assert_answer, assert_error_then_close
+from tests.conformance._server import DEFAULTS, Server, Target
 
 BODY = b"sent only after the go-ahead"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from ._client import ConnectFactory, chunked, request
-from ._contract import assert_answer, assert_error_then_close
-from ._matrix import per_variant
-from ._server import DEFAULTS, Server, Target
+from tests.conformance._client import ConnectFactory, chunked, request
+from tests.conformance._contract import assert_answer, assert_error_then_close
+from tests.conformance._matrix import per_variant
+from tests.conformance._server import DEFAULTS, Server, Target
 
 MAX_HEADER = DEFAULTS.max_header_bytes
 MAX_BODY = DEFAULTS.max_body_bytes

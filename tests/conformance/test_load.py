@@ -12,10 +12,10 @@ import resource
 
 import pytest
 
-from ._client import wait_until
-from ._matrix import per_variant
-from ._metrics import scrape
-from ._server import ServeFactory, Target
+from tests.conformance._client import wait_until
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import scrape
+from tests.conformance._server import ServeFactory, Target
 
 CONNECTIONS = 1000
 REQUESTS = 10

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 
 from impls.registry import IMPLS
-
-from ._client import ConnectFactory, request, wait_until
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._metrics import DOCUMENTED, METRICS_DOC, Metrics, expected, scrape
-from ._server import ServeFactory, Server, Target
+from tests.conformance._client import ConnectFactory, request, wait_until
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import DOCUMENTED, METRICS_DOC, Metrics, expected, scrape
+from tests.conformance._server import ServeFactory, Server, Target
 
 
 def _scrape(server: Server) -> Metrics:

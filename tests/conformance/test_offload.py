@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ._client import ConnectFactory, request
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._server import ServeFactory, Target
+from tests.conformance._client import ConnectFactory, request
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._server import ServeFactory, Target
 
 
 @pytest.mark.parametrize("offload", ["thread", "process"])

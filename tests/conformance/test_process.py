@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from ._client import DEADLINE, Client, ConnectFactory, request, wait_until
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._metrics import scrape
-from ._server import REPO, ServeFactory, Server, Target, serve_command
+from tests.conformance._client import DEADLINE, Client, ConnectFactory, request, wait_until
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._metrics import scrape
+from tests.conformance._server import REPO, ServeFactory, Server, Target, serve_command
 
 READY_KEYS = {"impl", "protocol", "listening", "admin", "pid"}
 

@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from ._client import Client, chunked, request, wait_until
-from ._contract import assert_answer
-from ._matrix import per_variant
-from ._server import ServeFactory, Server
+from tests.conformance._client import Client, chunked, request, wait_until
+from tests.conformance._contract import assert_answer
+from tests.conformance._matrix import per_variant
+from tests.conformance._server import ServeFactory, Server
 
 pytestmark = per_variant
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ._client import ConnectFactory, request
-from ._contract import assert_answer, pattern
-from ._server import Server, Target
+from tests.conformance._client import ConnectFactory, request
+from tests.conformance._contract import assert_answer, pattern
+from tests.conformance._server import Server, Target
 
 MIB = 1024 * 1024
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._client import ConnectFactory, request
-from ._contract import assert_answer, assert_error_then_close
-from ._server import Server, Target
+from tests.conformance._client import ConnectFactory, request
+from tests.conformance._contract import assert_answer, assert_error_then_close
+from tests.conformance._server import Server, Target
 
 SHORT = "0.5"
 """Seconds for each timeout of the module's server: short to keep the suite fast."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from typing import BinaryIO
 import pytest
 
 from impls import sockets
+from impls.aioserver import new_loop
 from impls.config import ServerConfig
-from impls.eventloop import callbacks_protocol
-from impls.eventloop.callbacks import new_loop
-from impls.eventloop.callbacks_protocol import ConnectionProtocol
-from impls.eventloop.callbacks_server import CallbackServer
+from impls.eventloop.callbacks import protocol as callbacks_protocol
+from impls.eventloop.callbacks.protocol import ConnectionProtocol
+from impls.eventloop.callbacks.server import CallbackServer
+from tests.conformance._client import wait_until
 
 DEADLINE = 10.0
 """Seconds any wait of a test may take before the test fails (a bound, not an expected duration)."""
@@ -71,7 +71,7 @@ def running(loop_kind: str, **changes: object) -> Iterator[Running]:
                 protocol.abort()
 
         loop.call_soon_threadsafe(close_all)
-        wait_until(lambda: not state.connections, "every connection to be gone")
+        wait_until(lambda: not state.connections, what="every connection to be gone")
         loop.call_soon_threadsafe(loop.stop)
         thread.join(DEADLINE)
         loop.close()
@@ -105,15 +105,6 @@ def read_to_end(sock: socket.socket) -> bytes:
     except ConnectionResetError:
         pass
     return data
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    """Poll `condition` until it holds; fail after `DEADLINE` seconds."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)  # a polling period, not a synchronisation: the condition decides
 
 
 def replace_spin(monkeypatch: pytest.MonkeyPatch, spin: Callable[[int], int]) -> None:
@@ -161,7 +152,7 @@ def test_an_inline_work_that_fails_leaves_the_in_flight_count(
 def test_a_second_stop_aborts_what_is_in_flight(loop_kind: str) -> None:
     with running(loop_kind, grace=60.0) as server, connect(server) as busy:
         busy.sendall(get("/delay?ms=10000"))
-        wait_until(lambda: server.inflight() == 1, "the /delay to be in flight")
+        wait_until(lambda: server.inflight() == 1, what="the /delay to be in flight")
         server.stop()
         server.stop()  # the second signal
         assert server.stopped.wait(DEADLINE), "the second stop still waited for the /delay"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from impls.eventloop._conn import OutputBuffer
+from impls.eventloop.dispatch.conn import OutputBuffer
 
 
 class FakeSocket:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from impls.eventloop._timers import TimerHeap
+from impls.eventloop.dispatch.timers import TimerHeap
 
 
 class Clock:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from impls.eventloop._wakeup import Waker
+from impls.eventloop.dispatch.wakeup import Waker
 
 DEADLINE = 10.0
 """Seconds a test waits for a wake-up that must come (a bound, not an expected duration)."""

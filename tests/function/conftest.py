@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ._support import LOOPS
+from tests.function._support import LOOPS
 
 T = TypeVar("T")
 

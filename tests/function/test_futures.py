@@ -10,8 +10,7 @@ import pytest
 
 from impls.function import collect, rescue, select, within
 from impls.function._eager import start_eagerly
-
-from ._support import run_virtual
+from tests.function._support import run_virtual
 
 
 async def _sleep_then(seconds: float, value: str, log: list[str]) -> str:

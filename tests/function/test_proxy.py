@@ -18,8 +18,7 @@ from impls.function import FunctionServer, Service, serve
 from impls.function.server import echo_stack, http_stack
 from impls.protocol import EchoConnection, HttpConnection, ResponseEncoder
 from impls.stats import Counters
-
-from ._support import DEADLINE, wait_for_condition
+from tests.function._support import DEADLINE, wait_for_condition
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -211,8 +210,8 @@ def test_a_malformed_upstream_is_a_config_error(upstream: str) -> None:
 
 @pytest.mark.parametrize("protocol", ["http", "echo"])
 def test_netmodels_serve_upstream_end_to_end(protocol: str) -> None:
-    from conformance._client import Client, request
-    from conformance._server import Server, Target
+    from tests.conformance._client import Client, request
+    from tests.conformance._server import Server, Target
 
     target = Target("function")
     upstream = Server.start(target, "--protocol", protocol)

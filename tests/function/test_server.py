@@ -13,8 +13,7 @@ from typing import Any
 from impls.config import ServerConfig
 from impls.function import FunctionServer, Service, serve, service_of
 from impls.protocol import HttpConnection, Request, Response, ResponseEncoder
-
-from ._support import DEADLINE, wait_for_condition
+from tests.function._support import DEADLINE, wait_for_condition
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 

@@ -37,8 +37,7 @@ from impls.function.filters import (
 )
 from impls.protocol import Request, Response
 from impls.stats import Counters
-
-from ._support import run_virtual
+from tests.function._support import run_virtual
 
 
 def get(target: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Request:
@@ -147,7 +146,7 @@ def test_exception_filter_maps_failures_to_responses(caplog: pytest.LogCaptureFi
             for error in (OverloadedError(), TimeoutError(), ConnectionRefusedError(), KeyError())
         ]
 
-    with caplog.at_level(logging.WARNING, logger="netmodels.function"):
+    with caplog.at_level(logging.WARNING, logger="impls.function"):
         assert run_virtual(main()) == [503, 504, 502, 500]
     assert [r.levelname for r in caplog.records] == ["WARNING", "ERROR"], "only the unexpected"
 

@@ -11,7 +11,9 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
+from typing import Self
+
+from harness.process import Closing
 
 START_TIMEOUT = 10.0
 
@@ -78,7 +80,7 @@ class _Echo(_Tracked):
         self.transport.write(data)
 
 
-class TestServer:
+class TestServer(Closing):
     """A server of known `Behaviour` on 127.0.0.1; `answered` counts HTTP answers or echo bytes."""
 
     __test__ = False  # not a test class, despite the name
@@ -115,18 +117,14 @@ class TestServer:
         time.sleep(self.behaviour.stall_for)  # the stall under test: the whole loop stops
         self._loop.call_later(self.behaviour.stall_every, self._stall)
 
-    def __enter__(self) -> TestServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT):
             raise RuntimeError("test server did not start")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop the server's loop and its thread."""
         self._loop.call_soon_threadsafe(self._shutdown)
         self._thread.join(START_TIMEOUT)
 

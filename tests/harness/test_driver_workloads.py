@@ -24,7 +24,7 @@ from _harness_servers import Behaviour, TestServer
 from harness import options
 from harness.bench import cell_from_args
 from harness.cli import build_parser
-from harness.driver import DriverPool, LoadResult, run_load
+from harness.driver import DriverPool, LoadResult
 from harness.driver.slow import BURST_S
 from harness.profile import Cell, Workload
 from harness.runner import ServerProcess, metrics
@@ -82,7 +82,7 @@ def test_idle_connections_are_held_beside_the_measured_ones() -> None:
     """301 idle connections over 2 processes (151 + 150): all held, all silent, then closed."""
     with TestServer(Behaviour()) as server:
         server.transports = open_now = PeakSet()
-        result = run_load(cell(idle_connections=301), server.host, server.port, procs=2)
+        result = DriverPool(cell(idle_connections=301), server.host, server.port, procs=2).run()
     assert result.idle_open == 301
     assert result.idle_errors == {}
     assert open_now.peak == 4 + 301
@@ -94,7 +94,7 @@ def test_idle_connections_are_held_beside_the_measured_ones() -> None:
 
 def test_no_idle_connections_asked_is_none_not_zero() -> None:
     with TestServer(Behaviour()) as server:
-        result = run_load(cell(), server.host, server.port)
+        result = DriverPool(cell(), server.host, server.port).run()
     assert result.idle_open is None
     assert result.idle_errors == {}
 
@@ -111,7 +111,9 @@ def test_idle_connections_the_server_closes_are_counted_not_hidden() -> None:
     """A server that takes 9 connections: 4 measured, 5 idle held, 15 closed at accept."""
     with ServerProcess("eventloop", "http", (("max_connections", "9"),)) as server:
         address = server.start()
-        result = run_load(cell(impl="eventloop", idle_connections=20), address.host, address.port)
+        result = DriverPool(
+            cell(impl="eventloop", idle_connections=20), address.host, address.port
+        ).run()
     assert result.idle_open == 5
     assert result.idle_errors == {"idle_closed": 15}
     assert "idle_refused" in result.flags
@@ -127,14 +129,14 @@ def test_too_few_descriptors_for_the_idle_connections_fail_before_the_run(tmp_pa
             """
             import resource
 
-            from harness.driver import DriverError, run_load
+            from harness.driver import DriverError, DriverPool
             from harness.profile import Cell
 
             if __name__ == "__main__":
                 resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
                 load = Cell(impl="test", connections=4, idle_connections=1000, duration=0.5)
                 try:
-                    run_load(load, "127.0.0.1", 9)
+                    DriverPool(load, "127.0.0.1", 9).run()
                 except DriverError as exc:
                     print(exc)
             """
@@ -194,7 +196,7 @@ def test_slow_echo_readers_verify_the_stream() -> None:
         duration=1.0,
     )
     with TestServer(Behaviour(echo=True)) as server:
-        result = run_load(load, server.host, server.port, drain=0.2)
+        result = DriverPool(load, server.host, server.port, drain=0.2).run()
     assert result.ok_total > 0
     assert set(result.errors) <= {"unread"}
     assert result.bytes_in <= received_at_most(load)
@@ -216,7 +218,7 @@ def test_mixed_workload_has_figures_per_kind() -> None:
     load = cell(impl="eventloop", workload=Workload.parse("ping@90+delay:5@10"), duration=1.0)
     with ServerProcess("eventloop", "http") as server:
         address = server.start()
-        result = run_load(load, address.host, address.port, procs=2)
+        result = DriverPool(load, address.host, address.port, procs=2).run()
     assert set(result.kinds) == {"ping", "delay:5"}
     assert result.error_count == 0
     assert_kinds_add_up(result)
@@ -228,7 +230,7 @@ def test_mixed_workload_counts_errors_per_kind() -> None:
     """Every answer a 500: each kind's failures are its own, and add up to the total."""
     load = cell(workload=Workload.parse("ping@50+work:1@50"))
     with TestServer(Behaviour(status=500)) as server:
-        result = run_load(load, server.host, server.port, procs=2)
+        result = DriverPool(load, server.host, server.port, procs=2).run()
     assert result.requests == 0
     assert result.error_count > 0
     assert set(result.kinds) == {"ping", "work:1"}

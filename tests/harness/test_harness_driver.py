@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from _harness_servers import Behaviour, TestServer
 
-from harness.driver import run_load
+from harness.driver import DriverPool
 from harness.profile import Cell, Workload
 
 
@@ -26,7 +26,7 @@ def test_open_loop_sends_exactly_the_schedule() -> None:
     """200 req/s for 2 s after 0.5 s warm-up, split over 2 processes: exactly 400 measured."""
     with TestServer(Behaviour()) as server:
         load = cell(mode="open", rate=200.0, duration=2.0, connections=4)
-        result = run_load(load, server.host, server.port, procs=2)
+        result = DriverPool(load, server.host, server.port, procs=2).run()
     assert result.procs == 2
     assert result.scheduled == result.sent == 400
     assert result.requests == 400
@@ -42,7 +42,7 @@ def test_poisson_arrivals_are_all_sent_and_counted() -> None:
     """A Poisson schedule offers a random (seeded) count; every scheduled request is sent."""
     with TestServer(Behaviour()) as server:
         load = cell(mode="open", rate=300.0, arrivals="poisson", duration=1.0, connections=4)
-        result = run_load(load, server.host, server.port, procs=2, seed=7)
+        result = DriverPool(load, server.host, server.port, procs=2, seed=7).run()
     assert result.scheduled == result.sent == result.requests
     assert 200 < result.scheduled < 400  # 300 expected; 6 standard deviations either side
     assert result.achieved_rate == 1.0
@@ -52,7 +52,9 @@ def test_poisson_arrivals_are_all_sent_and_counted() -> None:
 def test_closed_loop_counts_every_answer() -> None:
     """Closed loop, pipelined: every request sent is answered and counted exactly once."""
     with TestServer(Behaviour()) as server:
-        result = run_load(cell(connections=6, pipeline=4), server.host, server.port, procs=2)
+        result = DriverPool(
+            cell(connections=6, pipeline=4), server.host, server.port, procs=2
+        ).run()
     assert result.sent_total == result.ok_total == server.answered
     assert result.requests == sum(w.ok for w in result.windows) == result.sent
     assert result.histogram.get_total_count() == result.requests > 0
@@ -72,7 +74,7 @@ def test_closed_loop_counts_every_answer() -> None:
 )
 def test_wrong_answers_are_errors_not_latencies(behaviour: Behaviour, kind: str) -> None:
     with TestServer(behaviour) as server:
-        result = run_load(cell(duration=0.5, warmup=0.0), server.host, server.port)
+        result = DriverPool(cell(duration=0.5, warmup=0.0), server.host, server.port).run()
     assert result.requests == 0
     assert result.histogram.get_total_count() == 0
     assert set(result.errors) == {kind}
@@ -84,14 +86,14 @@ def test_echo_body_is_verified() -> None:
     """POST /echo answers must carry the request's body back."""
     with TestServer(Behaviour(body=b"x" * 100)) as server:
         load = cell(workload=Workload.parse("echo"), payload=100, duration=0.5, warmup=0.0)
-        result = run_load(load, server.host, server.port)
+        result = DriverPool(load, server.host, server.port).run()
     assert set(result.errors) == {"wrong_body"}
 
 
 def test_tcp_echo_counts_messages() -> None:
     with TestServer(Behaviour(echo=True)) as server:
         load = cell(protocol="echo", workload=Workload.parse("stream"), payload=1000)
-        result = run_load(load, server.host, server.port)
+        result = DriverPool(load, server.host, server.port).run()
     assert result.error_count == 0
     assert result.sent_total == result.ok_total
     assert server.answered == result.ok_total * 1000
@@ -100,7 +102,7 @@ def test_tcp_echo_counts_messages() -> None:
 def test_tcp_echo_catches_a_corrupted_byte() -> None:
     with TestServer(Behaviour(echo=True, corrupt_echo=True)) as server:
         load = cell(protocol="echo", workload=Workload.parse("stream"), payload=1000)
-        result = run_load(load, server.host, server.port, drain=0.5)
+        result = DriverPool(load, server.host, server.port, drain=0.5).run()
     assert result.requests == 0
     assert result.errors.get("wrong_body", 0) > 0
 
@@ -124,13 +126,13 @@ def test_coordinated_omission_open_loop_sees_the_stall() -> None:
     """
     behaviour = Behaviour(stall_every=1.0, stall_for=STALL_S)
     with TestServer(behaviour) as server:
-        closed = run_load(cell(connections=4, duration=3.0), server.host, server.port)
+        closed = DriverPool(cell(connections=4, duration=3.0), server.host, server.port).run()
     with TestServer(behaviour) as server:
-        open_ = run_load(
+        open_ = DriverPool(
             cell(mode="open", rate=500.0, connections=16, duration=3.0),
             server.host,
             server.port,
-        )
+        ).run()
     assert closed.error_count == open_.error_count == 0
     open_p99 = open_.latency["p99"]
     closed_p99 = closed.latency["p99"]

@@ -1,5 +1,7 @@
 # STYLE.md convention 6: the harness is a pipeline with one direction of imports,
-# profile -> runner -> driver -> results -> analysis, with the commands on top.
+# profile -> process -> runner | driver -> results -> analysis, with the commands on top. The
+# runner (the server side) and the driver (the client side) share a layer but not code: both
+# take the generic process helpers from `harness.process`, and neither imports the other.
 """No harness module imports a later stage of the pipeline."""
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ LAYERS = {
     "profile": 0,
     "targets": 0,  # standalone server programs; the runner reads their table (see STANDALONE)
     "selector_wait": 0,  # a standalone probe: imports no harness module
-    "runner": 1,
-    "driver": 2,
+    "process": 1,  # generic process helpers: pinning, lifetime, limits, `Closing`
+    "runner": 2,  # the server side of a trial
+    "driver": 2,  # the client side of a trial (see SIDES)
     "results": 3,
     "analysis": 4,
     "plots": 5,  # pure: DataFrame in, Figure out
@@ -28,15 +31,20 @@ LAYERS = {
     "bench": 8,
     "sweep": 8,
     "calibrate": 8,
+    "ping": 8,  # `netmodels ping`: impls vs the yardstick (and a baseline checkout) under wrk
     "wrk": 8,  # wrk as a driver: a trial run by calibrate and by sweeps (E10)
     "locust": 8,  # `netmodels locust` and the code it runs inside Locust processes
     "options": 8,
     "cli": 8,
     "serve": 8,
+    "admin": 8,  # the /metrics endpoint `netmodels serve` starts beside an impl
     "lab": 8,  # the lecture notebooks' helpers: servers, short trials, probes
     "yardstick": 8,  # a standalone server program: imports no harness module
     "check": 8,
 }
+
+SIDES = ("runner", "driver")
+"""Two stages of one layer that must not import each other."""
 
 STANDALONE = {"targets", "yardstick"}
 """Server programs the harness starts: each imports nothing of the harness but itself."""
@@ -83,6 +91,15 @@ def test_imports_point_backwards(path: Path) -> None:
         assert LAYERS[other] <= LAYERS[own], (
             f"{rel} ({own}) imports {name} ({other}): a later stage"
         )
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(HARNESS)))
+def test_sides_apart(path: Path) -> None:
+    own = path.relative_to(HARNESS).parts[0].removesuffix(".py")
+    if own not in SIDES:
+        return
+    crossing = {name for name in imports_of(path) if stage(name) in SIDES and stage(name) != own}
+    assert not crossing, f"{path.relative_to(HARNESS)} ({own}) imports {sorted(crossing)}"
 
 
 STANDALONE_FILES = [

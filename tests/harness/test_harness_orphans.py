@@ -1,5 +1,5 @@
 # A SIGKILLed harness gets no chance to stop its children; the kernel must do it (Linux:
-# PR_SET_PDEATHSIG, `harness.runner.lifetime`). Each test starts a small harness-like parent
+# PR_SET_PDEATHSIG, `harness.process.lifetime`). Each test starts a small harness-like parent
 # process, reads the pids of what it started, SIGKILLs it, and waits - with a deadline - for the
 # children to end.
 """Server and driver processes do not outlive a killed harness."""

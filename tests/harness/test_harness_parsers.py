@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.runner.metrics import parse
-from harness.wrk import parse_wrk
+from harness.runner.wrk import parse_wrk
 
 METRICS = """\
 # HELP netmodels_connections_open Connections open now.
@@ -66,8 +66,8 @@ def test_a_missing_wrk_is_a_failed_row_saying_so(monkeypatch: pytest.MonkeyPatch
     import json
     import shutil
 
+    from harness.process import CpuPlan
     from harness.profile import Cell
-    from harness.runner import CpuPlan
     from harness.sweep import run_cell
     from harness.trial import Setup
 

@@ -1,20 +1,28 @@
-# A trial measured against a known server, committed, and read back through the one loader.
-"""Results: run directories round-trip through `harness.results.load`."""
+# A trial measured against a known server, committed, and read back through the one loader; and
+# the schema's one table of columns against what writes, loads and documents it.
+#
+# Rules of this file: a run is written by the real writer (`RunDirectory`) and read by the real
+# loader; docs/harness.md is compared with `schema.markdown`, never restated here.
+"""Results: run directories round-trip through `harness.results.load`; the schema is one table."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 from _harness_servers import Behaviour, TestServer
 
 from harness.driver import histogram
+from harness.process import CpuPlan
 from harness.profile import Cell
-from harness.results import SCHEMA_VERSION, TRIAL_COLUMNS, RunDirectory, load
+from harness.results import SCHEMA_VERSION, TRIAL_COLUMNS, RunDirectory, load, schema
 from harness.results import manifest as manifest_io
-from harness.runner import CpuPlan, ServerAddress
+from harness.results.records import KindRecord, TrialRecord
+from harness.runner import ServerAddress
 from harness.trial import Setup, run_trial
 
 
@@ -118,3 +126,33 @@ def test_empty_run_loads(tmp_path: Path) -> None:
     assert trials.empty
     assert list(trials.columns) == list(TRIAL_COLUMNS)
     assert trials.attrs["manifest"]["complete"] is False
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "harness.md"
+
+
+@pytest.mark.parametrize("table", sorted(schema.TABLES))
+def test_the_docs_show_the_schema(table: str) -> None:
+    """docs/harness.md's column table of each file is `schema.markdown` of it, to the letter."""
+    want = schema.markdown(schema.TABLES[table])
+    block = re.search(rf"<!-- schema: {table} -->\n(.*?)\n<!-- /schema -->", DOC.read_text(), re.S)
+    assert block is not None, f"docs/harness.md has no `<!-- schema: {table} -->` block"
+    assert block.group(1) == want, f"docs/harness.md's {table} columns differ; they are:\n{want}"
+
+
+@pytest.mark.parametrize("columns", schema.TABLES.values(), ids=list(schema.TABLES))
+def test_schema_tables_are_well_formed(columns: tuple[schema.Column, ...]) -> None:
+    names = schema.names(columns)
+    assert len(set(names)) == len(names)
+    for column in columns:
+        assert column.meaning, column.name
+        assert "|" not in column.meaning, column.name
+
+
+@pytest.mark.parametrize(
+    ("record", "columns"),
+    [(TrialRecord, TRIAL_COLUMNS), (KindRecord, schema.KIND_COLUMNS)],
+    ids=["trials", "kinds"],
+)
+def test_records_have_the_schema_columns(record: type, columns: tuple[str, ...]) -> None:
+    assert {f.name for f in dataclasses.fields(record)} == set(columns)

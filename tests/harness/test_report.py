@@ -43,20 +43,11 @@ COMMITTED_V1 = REPO / "results" / "20261127T093927Z-1d3d108"
 
 
 @dataclass(frozen=True)
-class Stub:
-    """An experiment with the registry's interface; `broken` makes its analysis raise."""
+class Stub(experiments.Experiment):
+    """A registry experiment with stub analysis, figure and findings; `broken` makes its analysis
+    raise."""
 
-    key: str
-    name: str
-    title: str
-    question: str
-    claim: str
-    source: str
     broken: bool = False
-
-    def present(self, run: Run) -> bool:
-        in_probes = not run.probes.empty and bool((run.probes["experiment"] == self.key).any())
-        return bool((run.trials["experiment"] == self.key).any()) or in_probes
 
     def table(self, run: Run) -> pd.DataFrame:
         if self.broken:
@@ -93,6 +84,9 @@ class Stub:
         ax.set_ylabel("one wait (µs)" if self.key == "E7" else "throughput (req/s)")
         ax.legend(fontsize=8)
         return fig
+
+    def shown(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table
 
     def findings(self, table: pd.DataFrame) -> list[str]:
         best = table.loc[table["median"].idxmax()]

@@ -13,10 +13,10 @@ import pytest
 
 from harness import profile as profiles
 from harness import sweep
+from harness.process import CpuPlan
 from harness.profile import Cell
 from harness.results import RunDirectory, ServerFigures, cell_record, load
 from harness.results import manifest as manifest_io
-from harness.runner import CpuPlan
 from harness.trial import Setup, TrialOutcome
 
 PROFILE = {

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from impls.config import ServerConfig
-
-from ._drive import Err, Expected, Req
+from tests.protocol._drive import Err, Expected, Req
 
 CONFIG = ServerConfig(max_header_bytes=512, max_body_bytes=256, receive_size=1024)
 RAW_CAP = CONFIG.max_header_bytes + CONFIG.receive_size

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from impls.config import Parser
-
-from ._drive import PARSERS
+from tests.protocol._drive import PARSERS
 
 
 @pytest.fixture(params=PARSERS)

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from impls.config import ServerConfig
 from impls.protocol import Request
 from impls.protocol._rules import KNOWN_METHODS
-
-from ._drive import PARSERS, Err, Expected, feed, pieces, view
+from tests.protocol._drive import PARSERS, Err, Expected, feed, pieces, view
 
 CONFIG = ServerConfig(max_header_bytes=1024, max_body_bytes=1024, receive_size=1024)
 R = "R"  # in an outcome: a request (any other entry is an error status)

@@ -28,9 +28,17 @@ from impls.protocol import (
 )
 from impls.protocol._encode import CONTINUE
 from impls.protocol.routes import error_response
-
-from ._drive import TRAILING, Err, Expected, Req, serve, statuses, views, with_trailing
-from .cases import AT_BODY_LIMIT, CONFIG, PING
+from tests.protocol._drive import (
+    TRAILING,
+    Err,
+    Expected,
+    Req,
+    serve,
+    statuses,
+    views,
+    with_trailing,
+)
+from tests.protocol.cases import AT_BODY_LIMIT, CONFIG, PING
 
 EXPECTING = b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
 """The head of a request whose client waits for 100 Continue before it sends `hello`."""

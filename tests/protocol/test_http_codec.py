@@ -12,9 +12,8 @@ from __future__ import annotations
 import pytest
 
 from impls.config import Parser, ServerConfig
-
-from ._drive import MODES, PARSERS, Err, Req, feed, pieces, run, views, with_trailing
-from .cases import CASES, CONFIG, LONG_LINE_START, Case, head_of_size
+from tests.protocol._drive import MODES, PARSERS, Err, Req, feed, pieces, run, views, with_trailing
+from tests.protocol.cases import CASES, CONFIG, LONG_LINE_START, Case, head_of_size
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,11 +1,10 @@
 # Helpers of the threads impl's tests: an in-process server and a bounded-wait client.
-"""`running`: a `ThreadServer` for one test; `exchange`, `read_to_eof`, `wait_until`."""
+"""`running`: a `ThreadServer` for one test; `exchange`, `read_to_eof`."""
 
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from impls.config import ServerConfig
@@ -54,12 +53,3 @@ def get(path: str, *, close: bool = True) -> bytes:
     """The bytes of a GET request for `path`."""
     connection = b"connection: close\r\n" if close else b""
     return b"GET %s HTTP/1.1\r\nhost: t\r\n%s\r\n" % (path.encode(), connection)
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    """Poll `condition` until it holds; fail after `DEADLINE` seconds."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)  # a polling period, not a synchronisation: the condition decides

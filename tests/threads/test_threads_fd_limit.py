@@ -18,7 +18,8 @@ import urllib.request
 
 import pytest
 
-from ._support import DEADLINE, read_to_eof, wait_until
+from tests.conformance._client import wait_until
+from tests.threads._support import DEADLINE, read_to_eof
 
 LIMIT = 64
 CLIENTS = 2 * LIMIT
@@ -59,7 +60,7 @@ def test_emfile_sheds_connections_and_the_server_keeps_serving() -> None:
         assert read_to_eof(clients[-1]) == b""  # beyond any room the server has: shed
         for sock in clients:
             sock.close()
-        wait_until(lambda: _ping(address), "the server to answer again")
+        wait_until(lambda: _ping(address), what="the server to answer again")
         # The admin endpoint needs a descriptor too, so it is asked only now.
         assert _rejected_fd_limit(ready["admin"]) >= CLIENTS - LIMIT
         server.send_signal(signal.SIGTERM)

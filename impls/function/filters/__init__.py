@@ -1,13 +1,18 @@
 # The filters netmodels ships: each one concern, each usable on a server or a client stack.
 """Filters: timeout, concurrency limit, stats, exceptions, tracing, retry, offload."""
 
-from .concurrency import ConcurrencyLimitFilter
-from .exception import ExceptionFilter, response_for
-from .offload import OffloadFilter
-from .retry import RetryBudget, RetryFilter, exponential_backoff, retry_when_not_processed
-from .stats import LatencyHistogram, LatencySnapshot, StatsFilter
-from .timeout import TimeoutFilter
-from .tracing import (
+from impls.function.filters.concurrency import ConcurrencyLimitFilter
+from impls.function.filters.exception import ExceptionFilter, response_for
+from impls.function.filters.offload import OffloadFilter
+from impls.function.filters.retry import (
+    RetryBudget,
+    RetryFilter,
+    exponential_backoff,
+    retry_when_not_processed,
+)
+from impls.function.filters.stats import LatencyHistogram, LatencySnapshot, StatsFilter
+from impls.function.filters.timeout import TimeoutFilter
+from impls.function.filters.tracing import (
     TRACE_HEADER,
     TraceForwardFilter,
     TraceIdLogFilter,

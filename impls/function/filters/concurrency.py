@@ -14,9 +14,9 @@ import contextlib
 from collections import deque
 from typing import TypeVar
 
-from .._errors import OverloadedError
-from .._filter import SimpleFilter
-from .._service import Service, Status
+from impls.function._errors import OverloadedError
+from impls.function._filter import SimpleFilter
+from impls.function._service import Service, Status
 
 Req = TypeVar("Req")
 Rep = TypeVar("Rep")

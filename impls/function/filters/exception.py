@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from ...protocol import Request, Response, overloaded
-from ...protocol.routes import text
-from .._errors import OverloadedError
-from .._filter import SimpleFilter
-from .._service import Service
-from .tracing import current_trace_id
+from impls.function._errors import OverloadedError
+from impls.function._filter import SimpleFilter
+from impls.function._service import Service
+from impls.function.filters.tracing import current_trace_id
+from impls.protocol import Request, Response, overloaded
+from impls.protocol.routes import text
 
-log = logging.getLogger("netmodels.function")
+log = logging.getLogger(__name__)
 
 GATEWAY_TIMEOUT = text(504, "timed out")
 BAD_GATEWAY = text(502, "upstream unavailable")

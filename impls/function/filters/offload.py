@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import Executor
 
-from ...protocol import Request, Response, Work, spin, work_response
-from .._filter import Filter
-from .._service import Service
+from impls.function._filter import Filter
+from impls.function._service import Service
+from impls.protocol import Request, Response, Work, spin, work_response
 
 
 class OffloadFilter(Filter[Request, Response, Request, Response | Work]):

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .._errors import OverloadedError, StaleConnectionError
-from .._filter import SimpleFilter
-from .._service import Service
+from impls.function._errors import OverloadedError, StaleConnectionError
+from impls.function._filter import SimpleFilter
+from impls.function._service import Service
 
 Req = TypeVar("Req")
 Rep = TypeVar("Rep")

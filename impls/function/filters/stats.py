@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TypeVar
 
-from ...stats import Counters
-from .._filter import SimpleFilter
-from .._service import Service
+from impls.function._filter import SimpleFilter
+from impls.function._service import Service
+from impls.stats import Counters
 
 Req = TypeVar("Req")
 Rep = TypeVar("Rep")

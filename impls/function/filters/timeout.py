@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from .._filter import SimpleFilter
-from .._futures import within
-from .._service import Service
+from impls.function._filter import SimpleFilter
+from impls.function._futures import within
+from impls.function._service import Service
 
 Req = TypeVar("Req")
 Rep = TypeVar("Rep")

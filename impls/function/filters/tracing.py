@@ -16,9 +16,9 @@ import itertools
 import logging
 import random
 
-from ...protocol import Request, Response
-from .._filter import SimpleFilter
-from .._service import Service
+from impls.function._filter import SimpleFilter
+from impls.function._service import Service
+from impls.protocol import Request, Response
 
 TRACE_HEADER = b"x-trace-id"
 
@@ -30,7 +30,7 @@ _trace_id: contextvars.ContextVar[int | str | None] = contextvars.ContextVar(
 # processes, and cheap to mint (a random number and its hex per request cost a /ping 0.3 µs).
 _next_id = itertools.count(random.getrandbits(64)).__next__
 _ID_MASK = (1 << 64) - 1
-log = logging.getLogger("netmodels.function.trace")
+log = logging.getLogger(__name__)
 
 
 def current_trace_id() -> str | None:
