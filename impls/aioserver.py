@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from impls.config import ServerConfig
 from impls.osutil import new_selector
 from impls.stats import LOOP_LAG_INTERVAL, Counters, ServerStatistics
 from impls.transport import SansIOProtocol, receive_buffer
 
-P = TypeVar("P", bound=SansIOProtocol)  # type: ignore[type-arg]
+P = TypeVar("P", bound=SansIOProtocol[Any])
 
 
 def new_loop(config: ServerConfig) -> asyncio.AbstractEventLoop:

@@ -114,8 +114,15 @@ def run(args: argparse.Namespace, setup: Setup, registered: list[str], argv: lis
     """
     targets = parse_targets(args.impls, registered, bare=not args.no_bare)
     home = baseline_home(args.baseline) if args.baseline else None
-    if args.repeat < 1 or args.duration <= 0 or args.warmup < 0 or args.connections < 1:
-        raise ValueError("--repeat and --connections must be >= 1, --duration > 0, --warmup >= 0")
+    for option, value, lowest, strict in (
+        ("--repeat", args.repeat, 1, False),
+        ("--connections", args.connections, 1, False),
+        ("--duration", args.duration, 0, True),
+        ("--warmup", args.warmup, 0, False),
+    ):
+        if value < lowest or (strict and value == lowest):
+            bound = f"> {lowest}" if strict else f">= {lowest}"
+            raise ValueError(f"{option} {value:g}: must be {bound}")
     wrk = find_wrk()
     if wrk is None:
         raise FileNotFoundError(MISSING)

@@ -45,7 +45,7 @@ def serve(config: ServerConfig, ready: Callable[[Listening], None]) -> None:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
-        state.start_lag_probe()
+        state.connections.start_lag_probe()
         host, port = sock.getsockname()[:2]
         failed: list[BaseException] = []
 

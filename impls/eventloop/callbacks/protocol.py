@@ -60,7 +60,7 @@ class ConnectionProtocol(SansIOProtocol[Connection]):
 
     # --- called by the transport (through SansIOProtocol) -----------------------------------
     def _admit(self) -> bool:
-        return self._server.admit(self)
+        return self._server.connections.admit(self)
 
     def _release(self) -> None:
         if self._delay is not None:  # its callback will not run: settle its counts here
@@ -68,7 +68,7 @@ class ConnectionProtocol(SansIOProtocol[Connection]):
             self._delay = None
             self._server.delays_pending -= 1
             self._server.counters.inflight -= 1
-        self._server.forget(self)
+        self._server.connections.forget(self)
 
     # --- called by the server ---------------------------------------------------------------
     def stop(self) -> None:

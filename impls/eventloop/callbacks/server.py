@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class CallbackServer:
-    """One server's shared state; `ConnectionProtocol`s call `admit` and `forget`.
+    """One server's shared state; `ConnectionProtocol`s join and leave `connections`.
 
     Args:
         config: every setting.
@@ -55,18 +55,6 @@ class CallbackServer:
     def stopping(self) -> bool:
         """A stop has begun: no new connection is admitted, no new request served."""
         return self.connections.stopping
-
-    def admit(self, protocol: ConnectionProtocol) -> bool:
-        """Count a new connection in; False (and counted as rejected) beyond max_connections."""
-        return self.connections.admit(protocol)
-
-    def forget(self, protocol: ConnectionProtocol) -> None:
-        """A connection admitted by `admit` is gone; the last one out finishes a stop."""
-        self.connections.forget(protocol)
-
-    def start_lag_probe(self) -> None:
-        """Measure, every LOOP_LAG_INTERVAL, how late a timer callback runs."""
-        self.connections.start_lag_probe()
 
     # --- stop -------------------------------------------------------------------------------
     def stop(self, on_stopped: Callable[[], None]) -> None:
